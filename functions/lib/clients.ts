@@ -1,0 +1,11 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tracer } from './powertools.ts';
+
+// Built once per container and reused by every invocation. The endpoint comes from the SDK's own
+// AWS_ENDPOINT_URL_DYNAMODB when set (DynamoDB Local), so there is no "local" branch here.
+export const dynamoClient = tracer.captureAWSv3Client(new DynamoDBClient({}));
+
+export const documentClient = DynamoDBDocumentClient.from(dynamoClient, {
+  marshallOptions: { removeUndefinedValues: true },
+});

@@ -1,0 +1,49 @@
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { dynamoClient } from './clients.ts';
+import { badRequest, conflict, HttpError } from './errors.ts';
+
+const KEY_FORMAT = /^[\x21-\x7e]{8,128}$/;
+
+/**
+ * Makes an HTTP route safe to retry with an `Idempotency-Key` header (Powertools idempotency on DynamoDB):
+ * the first response is stored per caller and key for a day and replayed for every retry. Keys are scoped
+ * to the JWT subject, so two users can never see each other's stored response. Requests without the
+ * header are processed normally.
+ */
+export function idempotencyKeyHeader(tableName: string): MiddlewareObj<APIGatewayProxyEventV2>[] {
+  const persistenceStore = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamoClient });
+  const config = new IdempotencyConfig({
+    eventKeyJmesPath:
+      'headers."idempotency-key" && [requestContext.authorizer.jwt.claims.sub, headers."idempotency-key"]',
+    payloadValidationJmesPath: 'body',
+    expiresAfterSeconds: 24 * 60 * 60,
+  });
+  const translateErrors: MiddlewareObj<APIGatewayProxyEventV2> = {
+    before: async ({ event }) => {
+      const key = event.headers['idempotency-key'];
+      if (key !== undefined && !KEY_FORMAT.test(key)) {
+        throw badRequest('The Idempotency-Key header is not valid', [
+          { path: 'headers.idempotency-key', message: 'Must be 8-128 printable ASCII characters' },
+        ]);
+      }
+    },
+    onError: async (request) => {
+      const name = request.error?.name;
+      if (name === 'IdempotencyAlreadyInProgressError') {
+        request.error = conflict('A request with this Idempotency-Key is still in progress; retry shortly');
+      } else if (name === 'IdempotencyValidationError') {
+        request.error = new HttpError(
+          422,
+          'IdempotencyKeyReused',
+          'This Idempotency-Key was already used with a different request body',
+        );
+      }
+    },
+  };
+  // Middy runs onError handlers in reverse order: Powertools first releases its record, then the translation.
+  return [translateErrors, makeHandlerIdempotent({ persistenceStore, config })];
+}

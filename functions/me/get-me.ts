@@ -1,0 +1,9 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { callerOf } from '../lib/auth.ts';
+import { json } from '../lib/http.ts';
+import { httpRoute } from '../lib/middleware.ts';
+
+/** GET /me: who the verified token says the caller is. */
+export const handler = httpRoute(async (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
+  return json(200, callerOf(event));
+});

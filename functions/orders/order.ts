@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { ProductId } from '../lib/ids.ts';
+
+export const CreateOrderInput = z
+  .strictObject({
+    items: z
+      .array(
+        z.strictObject({
+          productId: ProductId,
+          quantity: z.int().min(1).max(100),
+        }),
+      )
+      .min(1)
+      .max(25),
+    note: z.string().max(500).optional(),
+  })
+  .refine((order) => new Set(order.items.map((item) => item.productId)).size === order.items.length, {
+    message: 'Each product may appear only once',
+    path: ['items'],
+  });
+export type CreateOrderInput = z.infer<typeof CreateOrderInput>;
+
+export interface Money {
+  amount: number;
+  currency: string;
+}
+
+export interface OrderLine {
+  productId: string;
+  name: string;
+  quantity: number;
+  unitPrice: Money;
+}
+
+/** An order as stored in the Orders table. */
+export interface OrderRecord {
+  orderId: string;
+  customerId: string;
+  status: 'PLACED';
+  items: OrderLine[];
+  total: Money;
+  note?: string;
+  createdAt: string;
+}
+
+/** What a customer sees of an order (the owner's id stays internal). */
+export function toOrderView({ customerId: _owner, ...view }: OrderRecord) {
+  return view;
+}

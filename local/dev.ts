@@ -1,0 +1,168 @@
+import { type FSWatcher, mkdirSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { OfflineCloud } from './cloud.ts';
+import { DEV_SIGNING_KEY_FILE, loadOrCreateSigningKey } from './issuer.ts';
+import { seedTables } from './seed.ts';
+
+const HELP = `npm run dev -- [options]
+
+Runs template.yaml offline: DynamoDB Local, SQS (fauxqs), a local JWT issuer and every HTTP API.
+
+  --http-port <n>      first HTTP API port (default 3000; further HTTP APIs take the next ports)
+  --issuer-port <n>    local OIDC issuer (default 3005)
+  --dynamodb-port <n>  DynamoDB Local (default 8000)
+  --sqs-port <n>       SQS emulator (default 4566)
+  --fresh              start with an empty database (deletes .local/dynamodb)
+  --no-watch           do not reload on changes to functions/ and template.yaml
+  --no-seed            do not put local/seed.json into the tables
+`;
+
+const STATE_DIR = resolve('.local');
+const STACK_FILE = join(STATE_DIR, 'stack.json');
+
+const { values } = parseArgs({
+  options: {
+    'http-port': { type: 'string', default: process.env.HTTP_API_PORT ?? '3000' },
+    'issuer-port': { type: 'string', default: process.env.ISSUER_PORT ?? '3005' },
+    'dynamodb-port': { type: 'string', default: process.env.DYNAMODB_PORT ?? '8000' },
+    'sqs-port': { type: 'string', default: process.env.SQS_PORT ?? '4566' },
+    fresh: { type: 'boolean', default: false },
+    watch: { type: 'boolean', default: true },
+    seed: { type: 'boolean', default: true },
+    help: { type: 'boolean', default: false },
+  },
+  allowNegative: true,
+});
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+const started = performance.now();
+const dynamoDataDir = join(STATE_DIR, 'dynamodb');
+if (values.fresh) rmSync(dynamoDataDir, { recursive: true, force: true });
+
+const colours = [36, 33, 35, 32, 34, 91, 92, 93, 94, 95, 96];
+const colourOf = new Map<string, number>();
+const log = (functionName: string, line: string) => {
+  if (!colourOf.has(functionName)) colourOf.set(functionName, colours[colourOf.size % colours.length] ?? 36);
+  process.stdout.write(`\x1b[${colourOf.get(functionName)}m[${functionName}]\x1b[0m ${line}\n`);
+};
+
+const cloud = await OfflineCloud.start({
+  buildDir: join(STATE_DIR, 'build'),
+  dynamoDataDir,
+  signingKey: await loadOrCreateSigningKey(DEV_SIGNING_KEY_FILE),
+  ports: {
+    httpApi: Number(values['http-port']),
+    issuer: Number(values['issuer-port']),
+    dynamodb: Number(values['dynamodb-port']),
+    sqs: Number(values['sqs-port']),
+  },
+  log,
+});
+
+if (values.seed) {
+  const written = await seedTables(cloud.dynamodb.client, cloud.resolver, resolve('local/seed.json'));
+  if (written > 0) process.stdout.write(`Seeded ${written} items from local/seed.json\n`);
+}
+
+function writeStackFile(): void {
+  mkdirSync(STATE_DIR, { recursive: true });
+  const info = { ...cloud.info(), signingKeyFile: DEV_SIGNING_KEY_FILE };
+  writeFileSync(STACK_FILE, `${JSON.stringify(info, null, 2)}\n`);
+}
+
+function printSummary(): void {
+  const bold = (text: string) => `\x1b[1m${text}\x1b[0m`;
+  const lines: string[] = [];
+  for (const [name, { api, url }] of cloud.httpApis) {
+    lines.push(`${bold(name)}  ${url}`);
+    for (const route of api.config.routes) {
+      const auth = route.authorizer
+        ? `JWT ${route.authorizer.config.name}${route.scopes.length ? ` scopes: ${route.scopes.join(' | ')}` : ''}`
+        : 'public';
+      lines.push(
+        `  ${route.method.padEnd(7)}${route.path.padEnd(20)}→ ${route.functionName.padEnd(22)} ${auth}`,
+      );
+    }
+  }
+  const info = cloud.info();
+  lines.push(
+    '',
+    `${bold('JWT issuer')}     ${info.issuer.issuers.join(', ')} (JWKS ${info.issuer.jwksUri})`,
+    `${bold('DynamoDB Local')} ${info.dynamodb.endpoint}  tables: ${Object.values(info.dynamodb.tables).join(', ')}`,
+    `${bold('SQS (fauxqs)')}   ${info.sqs.endpoint}  queues: ${Object.keys(info.sqs.queues).join(', ') || 'none'}`,
+    '',
+    `Token:   npm run token -- --sub alice --scope "api/orders.read api/orders.write"`,
+    `State:   ${relative(process.cwd(), STACK_FILE)} (machine-readable)`,
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+writeStackFile();
+printSummary();
+process.stdout.write(
+  `Ready in ${((performance.now() - started) / 1000).toFixed(1)} s. Ctrl-C stops everything.\n`,
+);
+
+const watchers: FSWatcher[] = [];
+if (values.watch) {
+  let changed = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  let templateChanged = false;
+  // Reloads run one at a time; changes that arrive meanwhile are collected for the next one.
+  let running = Promise.resolve();
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const files = [...changed];
+      const template = templateChanged;
+      changed = new Set();
+      templateChanged = false;
+      running = running.then(async () => {
+        try {
+          if (template) {
+            await cloud.reloadTemplate();
+            writeStackFile();
+            process.stdout.write('template.yaml reloaded\n');
+            printSummary();
+          } else {
+            const reloaded = await cloud.reloadSources(files);
+            if (reloaded.length > 0) {
+              writeStackFile();
+              process.stdout.write(`Reloaded ${reloaded.join(', ')}\n`);
+            }
+          }
+        } catch (error) {
+          process.stderr.write(
+            `Reload failed, still serving the previous version: ${(error as Error).message}\n`,
+          );
+        }
+      });
+    }, 75);
+  };
+  watchers.push(
+    watch('functions', { recursive: true }, (_event, file) => {
+      if (file) changed.add(join('functions', file.toString()));
+      schedule();
+    }),
+    watch(cloud.templatePath, () => {
+      templateChanged = true;
+      schedule();
+    }),
+  );
+}
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nStopping…\n');
+    for (const watcher of watchers) watcher.close();
+    await cloud.stop();
+    process.exit(0);
+  });
+}

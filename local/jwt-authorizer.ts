@@ -1,0 +1,129 @@
+import { JwtVerifier } from 'aws-jwt-verify';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+
+export interface JwtAuthorizerConfig {
+  name: string;
+  issuer: string;
+  audience: readonly string[];
+  /** e.g. `$request.header.Authorization` */
+  identitySource: string;
+}
+
+export type AuthorizerOutcome =
+  | { allowed: true; claims: Record<string, string>; scopes: string[] | null }
+  | { allowed: false; statusCode: 401 | 403; message: 'Unauthorized' | 'Forbidden'; wwwAuthenticate: string };
+
+const CACHE_LIMIT = 1000;
+
+/**
+ * HTTP API JWT authoriser semantics (AWS docs "Controlling access to HTTP APIs with JWT authorizers"):
+ * signature against the issuer's JWKS, `iss`, `aud` or `client_id` in the audience list, `exp`/`nbf`,
+ * then at least one of the route's scopes (401 before, 403 for scopes). Claims reach the integration as strings.
+ */
+export class JwtAuthorizer {
+  readonly config: JwtAuthorizerConfig;
+  readonly #verifier;
+  readonly #header: string;
+  // A token's signature, issuer and audience do not change: verified payloads are remembered by token
+  // text (times are still checked on every request), which keeps the signature check off the hot path.
+  readonly #verified = new Map<string, JwtPayload>();
+
+  constructor(config: JwtAuthorizerConfig, jwksUri: string) {
+    this.config = config;
+    const match = /^\$request\.header\.(.+)$/i.exec(config.identitySource);
+    if (!match?.[1])
+      throw new Error(`Authorizer ${config.name}: identity source ${config.identitySource} is not supported`);
+    this.#header = match[1].toLowerCase();
+    const audience = new Set(config.audience);
+    this.#verifier = JwtVerifier.create(
+      {
+        issuer: config.issuer,
+        audience: null,
+        jwksUri,
+        customJwtCheck: ({ payload }) => {
+          const audiences = [payload.aud, payload.client_id]
+            .flat()
+            .filter((value) => typeof value === 'string');
+          if (!audiences.some((value) => audience.has(value as string)))
+            throw new Error('Audience not allowed');
+        },
+      },
+      { jwksCache: new SimpleJwksCache({ fetcher: loopbackFetcher }) },
+    );
+  }
+
+  async authorize(
+    headers: Record<string, string | undefined>,
+    requiredScopes: readonly string[],
+  ): Promise<AuthorizerOutcome> {
+    const value = headers[this.#header];
+    if (!value) return unauthorized('the identity source is missing');
+    const token = value.replace(/^bearer\s+/i, '').trim();
+
+    let payload = this.#verified.get(token);
+    if (!payload) {
+      try {
+        payload = await this.#verifier.verify(token);
+      } catch (error) {
+        return unauthorized((error as Error).message);
+      }
+      if (this.#verified.size >= CACHE_LIMIT) this.#verified.clear();
+      this.#verified.set(token, payload);
+    }
+    const now = Date.now() / 1000;
+    if (typeof payload.exp !== 'number' || payload.exp <= now) return unauthorized('the token has expired');
+    if (typeof payload.nbf === 'number' && payload.nbf > now)
+      return unauthorized('the token is not valid yet');
+
+    const granted = scopesOf(payload);
+    if (requiredScopes.length > 0 && !requiredScopes.some((scope) => granted?.includes(scope))) {
+      return {
+        allowed: false,
+        statusCode: 403,
+        message: 'Forbidden',
+        wwwAuthenticate: `Bearer scope="${requiredScopes.join(' ')}" error="insufficient_scope" error_description="expected scopes: [${requiredScopes.join(' ')}]"`,
+      };
+    }
+    return { allowed: true, claims: stringifyClaims(payload), scopes: granted };
+  }
+}
+
+/** aws-jwt-verify fetches JWKS over https only; the local issuer serves it over plain http on loopback. */
+const loopbackFetcher = {
+  fetch: async (uri: string): Promise<ArrayBuffer> => {
+    const response = await fetch(uri);
+    if (!response.ok) throw new Error(`JWKS request to ${uri} failed with ${response.status}`);
+    return response.arrayBuffer();
+  },
+};
+
+function unauthorized(reason: string): AuthorizerOutcome {
+  return {
+    allowed: false,
+    statusCode: 401,
+    message: 'Unauthorized',
+    wwwAuthenticate: `Bearer scope="" error="invalid_token" error_description="${reason.replace(/"/g, "'")}"`,
+  };
+}
+
+function scopesOf(payload: JwtPayload): string[] | null {
+  const scope = payload.scope ?? payload.scp;
+  if (typeof scope === 'string') return scope.split(' ').filter(Boolean);
+  if (Array.isArray(scope)) return scope.map(String);
+  return null;
+}
+
+/** API Gateway hands claims over as strings, lists and maps printed the way Go prints them: "[a b]", "map[k:v]". */
+export function stringifyClaims(payload: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(payload).map(([name, value]) => [name, goString(value)]));
+}
+
+function goString(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(goString).join(' ')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => a.localeCompare(b));
+    return `map[${entries.map(([key, item]) => `${key}:${goString(item)}`).join(' ')}]`;
+  }
+  return String(value);
+}

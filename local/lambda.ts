@@ -1,0 +1,293 @@
+import { randomUUID } from 'node:crypto';
+import { basename, extname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { type BuildOptions, build } from 'esbuild';
+import { type FunctionDefinition, type JsonObject, UnsupportedTemplateError } from './template.ts';
+
+const WORKER = new URL('./lambda-worker.ts', import.meta.url);
+
+export type LogSink = (functionName: string, line: string) => void;
+
+/** SAM's esbuild BuildProperties, translated to esbuild options the way `sam build` passes them. */
+export function esbuildOptions(fn: FunctionDefinition, projectDir: string): BuildOptions {
+  const where = `Resources.${fn.logicalId}.Metadata.BuildProperties`;
+  const properties = fn.buildProperties;
+  if (!properties)
+    throw new UnsupportedTemplateError(`Resources.${fn.logicalId}`, 'a function without esbuild Metadata');
+  const codeUri = resolve(projectDir, String(fn.properties.CodeUri ?? '.'));
+  const pairs = (value: unknown) =>
+    Object.fromEntries(
+      (value as string[]).map((entry) => {
+        const index = entry.indexOf('=');
+        return [entry.slice(0, index), entry.slice(index + 1)];
+      }),
+    );
+  const options: BuildOptions = {
+    bundle: true,
+    platform: 'node',
+    metafile: true,
+    write: true,
+    logLevel: 'silent',
+  };
+  for (const [name, value] of Object.entries(properties)) {
+    switch (name) {
+      case 'EntryPoints':
+        options.entryPoints = (value as string[]).map((entry) => resolve(codeUri, entry));
+        break;
+      case 'Format':
+        options.format = value as BuildOptions['format'];
+        break;
+      case 'Platform':
+        options.platform = value as BuildOptions['platform'];
+        break;
+      case 'Target':
+        options.target = String(value);
+        break;
+      case 'Minify':
+        options.minify = Boolean(value);
+        break;
+      case 'Sourcemap':
+        options.sourcemap = Boolean(value);
+        break;
+      case 'MainFields':
+        options.mainFields = String(value).split(',');
+        break;
+      case 'OutExtension':
+        options.outExtension = pairs(value);
+        break;
+      case 'Banner':
+        options.banner = pairs(value);
+        break;
+      case 'External':
+        options.external = value as string[];
+        break;
+      case 'Loader':
+        options.loader = pairs(value) as BuildOptions['loader'];
+        break;
+      case 'Define':
+        options.define = pairs(value);
+        break;
+      default:
+        throw new UnsupportedTemplateError(where, `the build property ${name}`);
+    }
+  }
+  if (!options.entryPoints || (options.entryPoints as string[]).length !== 1) {
+    throw new UnsupportedTemplateError(where, 'anything but exactly one entry point');
+  }
+  return options;
+}
+
+export interface Bundle {
+  file: string;
+  /** Absolute paths of every source file in the bundle: a change to one of them means a rebuild. */
+  inputs: Set<string>;
+  bytes: number;
+}
+
+export async function bundleFunction(
+  fn: FunctionDefinition,
+  projectDir: string,
+  outDir: string,
+): Promise<Bundle> {
+  const options = esbuildOptions(fn, projectDir);
+  const outdir = join(outDir, fn.logicalId);
+  const result = await build({ ...options, outdir, absWorkingDir: projectDir });
+  const metafile = result.metafile;
+  if (!metafile) throw new Error(`esbuild produced no metafile for ${fn.logicalId}`);
+  const [file, output] = Object.entries(metafile.outputs).find(([path]) => !path.endsWith('.map')) ?? [];
+  if (!file || !output) throw new Error(`esbuild produced no bundle for ${fn.logicalId}`);
+  return {
+    file: resolve(projectDir, file),
+    inputs: new Set(Object.keys(metafile.inputs).map((input) => resolve(projectDir, input))),
+    bytes: output.bytes,
+  };
+}
+
+export class LambdaError extends Error {
+  readonly errorType: string;
+  constructor(errorType: string, message: string) {
+    super(message);
+    this.name = 'LambdaError';
+    this.errorType = errorType;
+  }
+}
+
+interface Sandbox {
+  worker: Worker;
+  generation: number;
+  current?: number;
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+export interface LambdaConfig {
+  functionName: string;
+  bundle: Bundle;
+  exportName: string;
+  environment: Record<string, string>;
+  timeoutSeconds: number;
+  memorySize: number;
+  region: string;
+  accountId: string;
+  /** Most execution environments at once; further invocations wait for one to be free. */
+  maxConcurrency: number;
+  log: LogSink;
+}
+
+/**
+ * A function's execution environments, each a worker thread with the function's own environment variables
+ * and one module instance reused while warm. An environment runs one invocation at a time, like Lambda;
+ * a timed-out one is discarded, and a new code version replaces idle environments at once and busy ones
+ * when they finish, so no in-flight request is lost on reload.
+ */
+export class LocalLambda {
+  #config: LambdaConfig;
+  #generation = 0;
+  readonly #idle: Sandbox[] = [];
+  readonly #waiting: ((sandbox: Sandbox) => void)[] = [];
+  readonly #all = new Set<Sandbox>();
+  #nextId = 0;
+  readonly #pending = new Map<number, Pending>();
+
+  constructor(config: LambdaConfig) {
+    this.#config = config;
+  }
+
+  get config(): LambdaConfig {
+    return this.#config;
+  }
+
+  /** New code or configuration: applies to every invocation that starts from now on. */
+  update(config: LambdaConfig): void {
+    this.#config = config;
+    this.#generation++;
+    for (const sandbox of this.#idle.splice(0)) this.#discard(sandbox);
+  }
+
+  async invoke(event: unknown): Promise<unknown> {
+    const requestId = randomUUID();
+    const sandbox = await this.#acquire();
+    const id = this.#nextId++;
+    const timeoutMs = this.#config.timeoutSeconds * 1000;
+    const deadline = Date.now() + timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await new Promise((resolvePromise, reject) => {
+        this.#pending.set(id, { resolve: resolvePromise, reject });
+        timer = setTimeout(() => {
+          this.#pending.delete(id);
+          this.#config.log(
+            this.#config.functionName,
+            `${requestId} Task timed out after ${this.#config.timeoutSeconds.toFixed(2)} seconds`,
+          );
+          this.#discard(sandbox);
+          reject(
+            new LambdaError(
+              'Sandbox.Timedout',
+              `Task timed out after ${this.#config.timeoutSeconds} seconds`,
+            ),
+          );
+        }, timeoutMs);
+        sandbox.current = id;
+        sandbox.worker.postMessage({ id, requestId, deadline, event });
+      });
+    } finally {
+      clearTimeout(timer);
+      sandbox.current = undefined;
+      this.#release(sandbox);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#generation++;
+    await Promise.all([...this.#all].map((sandbox) => this.#discard(sandbox)));
+  }
+
+  async #acquire(): Promise<Sandbox> {
+    const idle = this.#idle.pop();
+    if (idle) return idle;
+    if (this.#all.size < this.#config.maxConcurrency) return this.#start();
+    return new Promise((resolvePromise) => this.#waiting.push(resolvePromise));
+  }
+
+  #release(sandbox: Sandbox): void {
+    if (!this.#all.has(sandbox) || sandbox.generation !== this.#generation) {
+      if (this.#all.has(sandbox)) this.#discard(sandbox);
+      if (this.#waiting.length > 0) this.#waiting.shift()?.(this.#start());
+      return;
+    }
+    const next = this.#waiting.shift();
+    if (next) next(sandbox);
+    else this.#idle.push(sandbox);
+  }
+
+  #start(): Sandbox {
+    const config = this.#config;
+    const worker = new Worker(WORKER, {
+      workerData: {
+        bundle: config.bundle.file,
+        exportName: config.exportName,
+        functionName: config.functionName,
+        memorySize: config.memorySize,
+        region: config.region,
+        accountId: config.accountId,
+      },
+      env: config.environment,
+      stdout: true,
+      stderr: true,
+    });
+    const sandbox: Sandbox = { worker, generation: this.#generation };
+    this.#all.add(sandbox);
+    pipeLines(worker.stdout, (line) => config.log(config.functionName, line));
+    pipeLines(worker.stderr, (line) => config.log(config.functionName, line));
+    worker.on('message', ({ id, ok, result, error }) => {
+      const pending = this.#pending.get(id);
+      if (!pending) return;
+      this.#pending.delete(id);
+      if (ok) pending.resolve(result);
+      else pending.reject(new LambdaError(error.errorType, error.errorMessage));
+    });
+    worker.on('error', (error) => {
+      config.log(config.functionName, `Runtime exited with error: ${error.stack ?? error.message}`);
+      this.#all.delete(sandbox);
+      const pending = sandbox.current === undefined ? undefined : this.#pending.get(sandbox.current);
+      if (sandbox.current !== undefined) this.#pending.delete(sandbox.current);
+      pending?.reject(new LambdaError('Runtime.ExitError', error.message));
+    });
+    return sandbox;
+  }
+
+  #discard(sandbox: Sandbox): Promise<number> {
+    this.#all.delete(sandbox);
+    return sandbox.worker.terminate();
+  }
+}
+
+function pipeLines(stream: Readable | null, sink: (line: string) => void): void {
+  if (stream) createInterface({ input: stream }).on('line', sink);
+}
+
+/** `create-order.handler` → the export `handler`, checked against the bundle built from the entry point. */
+export function exportNameOf(fn: FunctionDefinition): string {
+  const handler = String(fn.properties.Handler ?? '');
+  const dot = handler.lastIndexOf('.');
+  const entry = ((fn.buildProperties?.EntryPoints as string[] | undefined) ?? [])[0] ?? '';
+  const entryName = basename(entry, extname(entry));
+  if (dot < 0 || handler.slice(0, dot).split('/').pop() !== entryName) {
+    throw new UnsupportedTemplateError(
+      `Resources.${fn.logicalId}.Properties.Handler`,
+      `a Handler (${handler}) that does not name the entry point ${entry}`,
+    );
+  }
+  return handler.slice(dot + 1);
+}
+
+export function numberProperty(properties: JsonObject, name: string, fallback: number): number {
+  const value = properties[name];
+  return value === undefined || value === null ? fallback : Number(value);
+}

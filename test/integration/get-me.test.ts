@@ -1,0 +1,42 @@
+import { describe, expect, test } from 'vitest';
+import { handler } from '../../functions/me/get-me.ts';
+import { httpApiEvent } from '../support/http-api-event.ts';
+import { expectError, invoke, newSub } from './helpers.ts';
+
+describe('GET /me', () => {
+  test("returns the caller's subject, scopes and groups from the verified token", async () => {
+    const sub = newSub();
+    const event = httpApiEvent({
+      routeKey: 'GET /me',
+      sub,
+      scopes: ['openid', 'api/orders.read'],
+      groups: ['admin', 'editors'],
+    });
+    event.requestContext.authorizer.jwt.claims.email = 'alice@example.com';
+
+    const response = await invoke(handler, event);
+
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('application/json');
+    expect(response.body).toEqual({
+      sub,
+      username: sub,
+      email: 'alice@example.com',
+      scopes: ['openid', 'api/orders.read'],
+      groups: ['admin', 'editors'],
+    });
+  });
+
+  test('answers each caller with their own identity', async () => {
+    const [alice, bob] = [newSub(), newSub()];
+    const first = await invoke<{ sub: string }>(handler, httpApiEvent({ routeKey: 'GET /me', sub: alice }));
+    const second = await invoke<{ sub: string }>(handler, httpApiEvent({ routeKey: 'GET /me', sub: bob }));
+    expect([first.body.sub, second.body.sub]).toEqual([alice, bob]);
+  });
+
+  test('refuses a token without a subject with 403 in the error shape', async () => {
+    const event = httpApiEvent({ routeKey: 'GET /me' });
+    delete event.requestContext.authorizer.jwt.claims.sub;
+    expectError(await invoke(handler, event), event, 403, 'Forbidden');
+  });
+});

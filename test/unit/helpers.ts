@@ -1,0 +1,29 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
+import { expect } from 'vitest';
+import { HttpError } from '../../functions/lib/errors.ts';
+import type { HttpResult } from '../../functions/lib/http.ts';
+import { lambdaContext } from '../support/http-api-event.ts';
+
+type Handler = (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => Promise<HttpResult>;
+
+/** Runs `action` and returns the HttpError it throws (the test fails when it throws nothing or something else). */
+export function refusal(action: () => unknown): HttpError {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(HttpError);
+    return error as HttpError;
+  }
+  throw new Error('Expected an HttpError, but nothing was thrown');
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: { path: string; message: string }[] };
+  requestId: string;
+}
+
+/** Invokes a middy-wrapped handler the way Lambda does and parses its JSON body. */
+export async function invoke(handler: Handler, event: APIGatewayProxyEventV2WithJWTAuthorizer) {
+  const result = await handler(event, lambdaContext());
+  return { ...result, json: result.body === undefined ? undefined : (JSON.parse(result.body) as unknown) };
+}

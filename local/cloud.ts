@@ -12,7 +12,7 @@ import {
 import { JwtAuthorizer } from './jwt-authorizer.ts';
 import {
   type Bundle,
-  bundleFunction,
+  bundleFunctions,
   exportNameOf,
   LocalLambda,
   type LogSink,
@@ -233,7 +233,7 @@ export class OfflineCloud {
       memorySize,
       region,
       accountId,
-      maxConcurrency: this.options.maxConcurrency ?? 4,
+      maxConcurrency: this.options.maxConcurrency ?? 2,
       log: this.options.log ?? (() => undefined),
     };
   }
@@ -245,12 +245,11 @@ export class OfflineCloud {
       const bundle = this.bundles.get(fn.logicalId);
       return bundle && changed.some((file) => bundle.inputs.has(file));
     });
-    await Promise.all(
-      affected.map(async (fn) => {
-        this.bundles.set(fn.logicalId, await bundleFunction(fn, this.projectDir, this.options.buildDir));
-        this.functions.get(fn.logicalId)?.update(this.#lambdaConfig(fn));
-      }),
-    );
+    const rebuilt = await bundleFunctions(affected, this.projectDir, this.options.buildDir);
+    for (const fn of affected) {
+      this.bundles.set(fn.logicalId, rebuilt.get(fn.logicalId) as Bundle);
+      this.functions.get(fn.logicalId)?.update(this.#lambdaConfig(fn));
+    }
     return affected.map((fn) => fn.logicalId);
   }
 
@@ -359,14 +358,8 @@ export function createResolver(template: Template, parameters: Record<string, st
   return resolver;
 }
 
-async function bundleAll(
-  template: Template,
-  projectDir: string,
-  buildDir: string,
-): Promise<Map<string, Bundle>> {
-  const functions = functionsOf(template);
-  const bundles = await Promise.all(functions.map((fn) => bundleFunction(fn, projectDir, buildDir)));
-  return new Map(functions.map((fn, index) => [fn.logicalId, bundles[index] as Bundle]));
+function bundleAll(template: Template, projectDir: string, buildDir: string): Promise<Map<string, Bundle>> {
+  return bundleFunctions(functionsOf(template), projectDir, buildDir);
 }
 
 export interface AuthorizerDefinition {

@@ -13,13 +13,13 @@ Runs template.yaml offline: DynamoDB Local, SQS (fauxqs), a local JWT issuer and
   --issuer-port <n>    local OIDC issuer (default 3005)
   --dynamodb-port <n>  DynamoDB Local (default 8000)
   --sqs-port <n>       SQS emulator (default 4566)
-  --fresh              start with an empty database (deletes .local/dynamodb)
+  --parameter <k=v>    override a template parameter, e.g. --parameter HttpApiRateLimit=1000 (repeatable)
+  --concurrency <n>    execution environments per function at most (default 2)
+  --state-dir <dir>    where the database, bundles, signing key and stack.json live (default .local)
+  --fresh              start with an empty database (deletes <state-dir>/dynamodb)
   --no-watch           do not reload on changes to functions/ and template.yaml
   --no-seed            do not put local/seed.json into the tables
 `;
-
-const STATE_DIR = resolve('.local');
-const STACK_FILE = join(STATE_DIR, 'stack.json');
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +27,9 @@ const { values } = parseArgs({
     'issuer-port': { type: 'string', default: process.env.ISSUER_PORT ?? '3005' },
     'dynamodb-port': { type: 'string', default: process.env.DYNAMODB_PORT ?? '8000' },
     'sqs-port': { type: 'string', default: process.env.SQS_PORT ?? '4566' },
+    'state-dir': { type: 'string', default: '.local' },
+    concurrency: { type: 'string', default: '2' },
+    parameter: { type: 'string', multiple: true, default: [] },
     fresh: { type: 'boolean', default: false },
     watch: { type: 'boolean', default: true },
     seed: { type: 'boolean', default: true },
@@ -40,6 +43,9 @@ if (values.help) {
 }
 
 const started = performance.now();
+const STATE_DIR = resolve(values['state-dir']);
+const STACK_FILE = join(STATE_DIR, 'stack.json');
+const SIGNING_KEY_FILE = join(STATE_DIR, DEV_SIGNING_KEY_FILE);
 const dynamoDataDir = join(STATE_DIR, 'dynamodb');
 if (values.fresh) rmSync(dynamoDataDir, { recursive: true, force: true });
 
@@ -53,13 +59,21 @@ const log = (functionName: string, line: string) => {
 const cloud = await OfflineCloud.start({
   buildDir: join(STATE_DIR, 'build'),
   dynamoDataDir,
-  signingKey: await loadOrCreateSigningKey(DEV_SIGNING_KEY_FILE),
+  signingKey: await loadOrCreateSigningKey(SIGNING_KEY_FILE),
   ports: {
     httpApi: Number(values['http-port']),
     issuer: Number(values['issuer-port']),
     dynamodb: Number(values['dynamodb-port']),
     sqs: Number(values['sqs-port']),
   },
+  parameters: Object.fromEntries(
+    values.parameter.map((pair) => {
+      const index = pair.indexOf('=');
+      if (index < 1) throw new Error(`--parameter ${pair}: expected Name=Value`);
+      return [pair.slice(0, index), pair.slice(index + 1)];
+    }),
+  ),
+  maxConcurrency: Number(values.concurrency),
   log,
 });
 
@@ -70,7 +84,7 @@ if (values.seed) {
 
 function writeStackFile(): void {
   mkdirSync(STATE_DIR, { recursive: true });
-  const info = { ...cloud.info(), signingKeyFile: DEV_SIGNING_KEY_FILE };
+  const info = { ...cloud.info(), signingKeyFile: relative(process.cwd(), SIGNING_KEY_FILE) };
   writeFileSync(STACK_FILE, `${JSON.stringify(info, null, 2)}\n`);
 }
 

@@ -72,7 +72,13 @@ export async function startDynamoDbLocal(
   child.stderr?.on('data', (chunk) => (output += chunk));
 
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  // One attempt per poll: the SDK's retry backoff would otherwise delay noticing that the JVM is up.
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
   try {
     await waitUntilReady(client, child, () => output);
   } catch (error) {
@@ -98,7 +104,7 @@ async function waitUntilReady(
       await client.send(new ListTablesCommand({}));
       return;
     } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
   throw new Error(`DynamoDB Local did not answer within 30 s:\n${output()}`);

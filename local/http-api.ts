@@ -45,8 +45,9 @@ interface CompiledRoute extends HttpRoute {
   bucket: TokenBucket | undefined;
 }
 
+/** Where the API finds a route's function: only `invoke` is used (the cloud passes its map of LocalLambdas). */
 export interface FunctionRegistry {
-  get(functionName: string): LocalLambda | undefined;
+  get(functionName: string): Pick<LocalLambda, 'invoke'> | undefined;
 }
 
 type Reply = { statusCode: number; headers: Record<string, string>; cookies: string[]; body: Buffer };

@@ -6,8 +6,8 @@ import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 
 const ALGORITHM = 'RS256';
 
-/** The dev issuer's key, kept so tokens from `npm run token` survive restarts (git-ignored). */
-export const DEV_SIGNING_KEY_FILE = '.local/issuer-key.json';
+/** The dev issuer's key, inside the state directory (.local, git-ignored), so tokens survive restarts. */
+export const DEV_SIGNING_KEY_FILE = 'issuer-key.json';
 
 export interface SigningKey {
   kid: string;

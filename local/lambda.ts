@@ -86,23 +86,51 @@ export interface Bundle {
   bytes: number;
 }
 
-export async function bundleFunction(
-  fn: FunctionDefinition,
+/**
+ * Bundles functions as `sam build` would, one bundle each. Functions with the same build settings (all of
+ * them, when they share the template's anchor) go through one esbuild run, which parses shared code once.
+ */
+export async function bundleFunctions(
+  functions: readonly FunctionDefinition[],
   projectDir: string,
   outDir: string,
-): Promise<Bundle> {
-  const options = esbuildOptions(fn, projectDir);
-  const outdir = join(outDir, fn.logicalId);
-  const result = await build({ ...options, outdir, absWorkingDir: projectDir });
-  const metafile = result.metafile;
-  if (!metafile) throw new Error(`esbuild produced no metafile for ${fn.logicalId}`);
-  const [file, output] = Object.entries(metafile.outputs).find(([path]) => !path.endsWith('.map')) ?? [];
-  if (!file || !output) throw new Error(`esbuild produced no bundle for ${fn.logicalId}`);
-  return {
-    file: resolve(projectDir, file),
-    inputs: new Set(Object.keys(metafile.inputs).map((input) => resolve(projectDir, input))),
-    bytes: output.bytes,
-  };
+): Promise<Map<string, Bundle>> {
+  const groups = new Map<string, { options: BuildOptions; functions: FunctionDefinition[] }>();
+  for (const fn of functions) {
+    const { entryPoints: _entry, ...options } = esbuildOptions(fn, projectDir);
+    const key = JSON.stringify(options);
+    const group = groups.get(key) ?? { options, functions: [] as FunctionDefinition[] };
+    group.functions.push(fn);
+    groups.set(key, group);
+  }
+  const bundles = new Map<string, Bundle>();
+  await Promise.all(
+    [...groups.values()].map(async ({ options, functions: members }) => {
+      const entryPoints = Object.fromEntries(
+        members.map((fn) => {
+          const entry = (esbuildOptions(fn, projectDir).entryPoints as string[])[0] as string;
+          return [`${fn.logicalId}/${basename(entry, extname(entry))}`, entry];
+        }),
+      );
+      const result = await build({ ...options, entryPoints, outdir: outDir, absWorkingDir: projectDir });
+      const outputs = Object.entries(result.metafile?.outputs ?? {});
+      for (const fn of members) {
+        const [file, output] =
+          outputs.find(
+            ([path]) =>
+              !path.endsWith('.map') &&
+              resolve(projectDir, path).startsWith(join(resolve(outDir), fn.logicalId, '/')),
+          ) ?? [];
+        if (!file || !output) throw new Error(`esbuild produced no bundle for ${fn.logicalId}`);
+        bundles.set(fn.logicalId, {
+          file: resolve(projectDir, file),
+          inputs: new Set(Object.keys(output.inputs).map((input) => resolve(projectDir, input))),
+          bytes: output.bytes,
+        });
+      }
+    }),
+  );
+  return bundles;
 }
 
 export class LambdaError extends Error {

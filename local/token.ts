@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createResolver, httpApiDefinitions } from './cloud.ts';
 import { DEV_SIGNING_KEY_FILE, loadOrCreateSigningKey, signToken } from './issuer.ts';
@@ -45,7 +46,7 @@ if (!authorizer) throw new Error('template.yaml has no JWT authoriser');
 const clientId = values.audience ?? authorizer.audience[0];
 if (!clientId) throw new Error(`Authoriser ${authorizer.name} has no audience`);
 
-const key = await loadOrCreateSigningKey(DEV_SIGNING_KEY_FILE);
+const key = await loadOrCreateSigningKey(join('.local', DEV_SIGNING_KEY_FILE));
 const token = await signToken(key, {
   issuer: authorizer.issuer,
   clientId,

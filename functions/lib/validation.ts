@@ -31,7 +31,7 @@ export function parseJsonBody<S extends z.ZodType>(event: APIGatewayProxyEventV2
   if (!event.body) throw badRequest('A JSON request body is required');
 
   const bytes = Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
-  if (event.body.length > MAX_BODY_BYTES) {
+  if (bytes.byteLength > MAX_BODY_BYTES) {
     throw new HttpError(413, 'PayloadTooLarge', `The request body must not exceed ${MAX_BODY_BYTES} bytes`);
   }
   let text: string;

@@ -119,7 +119,13 @@ describe('samconfig.toml', () => {
       parametersOf(copy, env, 'deploy').parameter_overrides = overrides;
       return copy;
     };
-    const valid = ['Stage="prod"', 'AuthCallbackUrls="https://app.example.com/callback"', 'AlarmEmail=""'];
+    const valid = [
+      'Stage="prod"',
+      'AuthCallbackUrls="https://app.example.com/callback"',
+      'HttpApiRateLimit="500"',
+      'HttpApiBurstLimit="1000"',
+      'AlarmEmail=""',
+    ];
 
     it('a wildcard origin', () => {
       const copy = variant('prod', [...valid, 'AllowedOrigins="*"']);
@@ -130,10 +136,9 @@ describe('samconfig.toml', () => {
 
     it('a parameter the template does not declare and a stage mix-up', () => {
       const copy = variant('prod', [
+        ...valid.filter((override) => !override.startsWith('Stage=')),
         'Stage="dev"',
         'AllowedOrigins="https://app.example.com"',
-        'AuthCallbackUrls="https://app.example.com/callback"',
-        'AlarmEmail=""',
         'LogLevel="DEBUG"',
       ]);
       expect(checkEnvironment(copy, 'prod', template)).toEqual([

@@ -4,6 +4,7 @@ import { BatchGetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { documentClient } from '../../functions/lib/clients.ts';
+import { requireEnv } from '../../functions/lib/env.ts';
 import { logger } from '../../functions/lib/powertools.ts';
 import { handler as createOrder } from '../../functions/orders/create-order.ts';
 import { handler as deleteOrder } from '../../functions/orders/delete-order.ts';
@@ -15,7 +16,7 @@ import { invoke } from './helpers.ts';
 
 // DynamoDB Local cannot be made to fail or to leave keys unprocessed on demand, so these paths use a mock.
 const dynamo = mockClient(documentClient);
-const PRODUCTS_TABLE = process.env.PRODUCTS_TABLE ?? '';
+const PRODUCTS_TABLE = requireEnv('PRODUCTS_TABLE');
 
 beforeEach(() => {
   dynamo.reset();

@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { signToken, type TokenOptions } from '../../local/issuer.ts';
+
+const cloud = inject('offlineCloud');
+
+export const ALL_ORDER_SCOPES = ['api/orders.read', 'api/orders.write'];
+
+/** A token from the local issuer, for the template's issuer and audience unless the test overrides them. */
+export function token(options: Partial<TokenOptions> = {}): Promise<string> {
+  return signToken(cloud.signingKey, {
+    issuer: cloud.issuer,
+    clientId: cloud.audience,
+    sub: `user-${randomUUID()}`,
+    scopes: ALL_ORDER_SCOPES,
+    ...options,
+  });
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests assert response bodies field by field
+  body: any;
+}
+
+export async function call(
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(`${cloud.httpApiUrl}${path}`, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body: parsed };
+}

@@ -76,6 +76,8 @@ const dev = spawn(
   ],
   { stdio: 'ignore' },
 );
+// Whatever happens below, no server outlives the benchmark.
+process.on('exit', () => dev.kill('SIGINT'));
 const meUrl = `http://127.0.0.1:${ports.http}/me`;
 let bootMs = 0;
 for (;;) {
@@ -121,6 +123,7 @@ const bare = spawn(node, ['bench/bare-server.ts', bundle, JSON.stringify(event)]
   env: { ...process.env, ...environmentOf(getMe, resolver) },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
+process.on('exit', () => bare.kill());
 const [portLine] = (await once(bare.stdout, 'data')) as [Buffer];
 const bareUrl = `http://127.0.0.1:${portLine.toString().trim()}/me`;
 await load(bareUrl, '-', 'sequential', '300');

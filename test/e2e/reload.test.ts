@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { OfflineCloud } from '../../local/cloud.ts';
+
+// A scratch copy of the project inside the repository, so bundling still resolves node_modules.
+const projectDir = resolve('.local', `reload-${randomUUID()}`);
+let cloud: OfflineCloud;
+let url: string;
+let authorization: string;
+
+beforeAll(async () => {
+  await mkdir(projectDir, { recursive: true });
+  await cp('functions', join(projectDir, 'functions'), { recursive: true });
+  await cp('template.yaml', join(projectDir, 'template.yaml'));
+  cloud = await OfflineCloud.start({ projectDir, buildDir: join(projectDir, 'build') });
+  url = `${cloud.httpApis.get('HttpApi')?.url}/me`;
+  authorization = `Bearer ${await cloud.mintToken({ sub: 'reloader' })}`;
+});
+
+afterAll(async () => {
+  await cloud?.stop();
+  await rm(projectDir, { recursive: true, force: true });
+});
+
+test('a code change rebuilds only the functions that include it, and no request is lost meanwhile', async () => {
+  const before = await (await fetch(url, { headers: { authorization } })).json();
+  expect(before).not.toHaveProperty('revision');
+
+  let stop = false;
+  const statuses: number[] = [];
+  const traffic = Array.from({ length: 8 }, async () => {
+    while (!stop) statuses.push((await fetch(url, { headers: { authorization } })).status);
+  });
+
+  const source = join(projectDir, 'functions/me/get-me.ts');
+  const code = await readFile(source, 'utf8');
+  await writeFile(
+    source,
+    code.replace('json(200, callerOf(event))', 'json(200, { ...callerOf(event), revision: 2 })'),
+  );
+  expect(await cloud.reloadSources([source])).toEqual(['GetMeFunction']);
+  await new Promise((resolveWait) => setTimeout(resolveWait, 300));
+  stop = true;
+  await Promise.all(traffic);
+
+  expect(statuses.length).toBeGreaterThan(20);
+  expect(new Set(statuses)).toEqual(new Set([200]));
+  expect(await (await fetch(url, { headers: { authorization } })).json()).toMatchObject({
+    sub: 'reloader',
+    revision: 2,
+  });
+});
+
+test('a change to shared code rebuilds every function whose bundle includes it', async () => {
+  const shared = join(projectDir, 'functions/lib/http.ts');
+  expect((await cloud.reloadSources([shared])).sort()).toEqual([...cloud.functions.keys()].sort());
+  expect(await cloud.reloadSources([join(projectDir, 'README.md')])).toEqual([]);
+});

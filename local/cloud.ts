@@ -376,6 +376,23 @@ export function httpApiDefinitions(resolver: Resolver, jwksUri?: string): HttpAp
   const apis = Object.entries(template.Resources).filter(
     ([id, resource]) => resource.Type === 'AWS::Serverless::HttpApi' && resolver.exists(id),
   );
+  const declared = new Set(apis.map(([logicalId]) => logicalId.toLowerCase()));
+  for (const fn of functionsOf(template)) {
+    for (const [eventName, event] of Object.entries(
+      (fn.properties.Events ?? {}) as Record<string, JsonObject>,
+    )) {
+      const apiId = (event.Properties as JsonObject | undefined)?.ApiId;
+      if (
+        event.Type === 'HttpApi' &&
+        (apiId === undefined || !declared.has(String(resolver.resolve(apiId, fn.logicalId))))
+      ) {
+        throw new UnsupportedTemplateError(
+          `Resources.${fn.logicalId}.Properties.Events.${eventName}`,
+          'an HttpApi event without an ApiId naming an AWS::Serverless::HttpApi of the template (the implicit API)',
+        );
+      }
+    }
+  }
   return apis.map(([logicalId, resource]) => {
     const where = `Resources.${logicalId}.Properties`;
     const properties = resolver.resolve(resource.Properties ?? {}, where) as JsonObject;
@@ -415,8 +432,7 @@ export function httpApiDefinitions(resolver: Resolver, jwksUri?: string): HttpAp
         if (event.Type !== 'HttpApi') continue;
         const eventWhere = `Resources.${fn.logicalId}.Properties.Events.${eventName}`;
         const eventProperties = resolver.resolve(event.Properties ?? {}, eventWhere) as JsonObject;
-        const apiId =
-          eventProperties.ApiId === undefined ? 'serverlesshttpapi' : String(eventProperties.ApiId);
+        const apiId = String(eventProperties.ApiId);
         if (apiId !== logicalId.toLowerCase()) continue;
         if (
           eventProperties.PayloadFormatVersion !== undefined &&

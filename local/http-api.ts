@@ -362,15 +362,18 @@ function joinedHeaders(request: IncomingMessage): Record<string, string> {
   return headers;
 }
 
+/**
+ * The request body, or undefined when it is over the payload limit. Past the limit the rest is read and
+ * dropped: leaving the loop early would destroy the socket, and the client would see a reset, not the 413.
+ */
 async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > MAX_PAYLOAD_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
+    if (size <= MAX_PAYLOAD_BYTES) chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  return size > MAX_PAYLOAD_BYTES ? undefined : Buffer.concat(chunks);
 }
 
 function safeDecode(value: string): string {

@@ -32,6 +32,8 @@ const handlerReady: Promise<Handler> = import(pathToFileURL(config.bundle).href)
   }
   return handler as Handler;
 });
+// An import that fails is reported by each invocation (below), not as an unhandled rejection that kills the worker.
+handlerReady.catch(() => undefined);
 
 parentPort?.on('message', async ({ id, requestId, deadline, event }: Invocation) => {
   const context = {

@@ -280,13 +280,21 @@ export class LocalLambda {
       if (ok) pending.resolve(result);
       else pending.reject(new LambdaError(error.errorType, error.errorMessage));
     });
-    worker.on('error', (error) => {
-      config.log(config.functionName, `Runtime exited with error: ${error.stack ?? error.message}`);
-      this.#all.delete(sandbox);
+    // A worker that dies by itself (an uncaught exception, process.exit), busy or idle, leaves the pool at
+    // once and fails its invocation; one discarded on purpose has left the pool already and is ignored.
+    const lost = (detail: string, message: string) => {
+      if (!this.#all.delete(sandbox)) return;
+      const idle = this.#idle.indexOf(sandbox);
+      if (idle >= 0) this.#idle.splice(idle, 1);
+      config.log(config.functionName, `Runtime exited with error: ${detail}`);
       const pending = sandbox.current === undefined ? undefined : this.#pending.get(sandbox.current);
       if (sandbox.current !== undefined) this.#pending.delete(sandbox.current);
-      pending?.reject(new LambdaError('Runtime.ExitError', error.message));
-    });
+      pending?.reject(new LambdaError('Runtime.ExitError', message));
+    };
+    worker.on('error', (error) => lost(error.stack ?? error.message, error.message));
+    worker.on('exit', (code) =>
+      lost(`exit status ${code}`, `Runtime exited with error: exit status ${code}`),
+    );
     return sandbox;
   }
 

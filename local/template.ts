@@ -330,17 +330,39 @@ export function functionsOf(template: Template): FunctionDefinition[] {
   return Object.entries(template.Resources)
     .filter(([, resource]) => resource.Type === 'AWS::Serverless::Function')
     .map(([logicalId, resource]) => {
-      const own = resource.Properties ?? {};
-      const variables = {
-        ...(((globals.Environment as JsonObject | undefined)?.Variables as JsonObject | undefined) ?? {}),
-        ...(((own.Environment as JsonObject | undefined)?.Variables as JsonObject | undefined) ?? {}),
+      const properties = mergeGlobals(globals, resource.Properties ?? {}) as JsonObject;
+      properties.Environment = {
+        Variables: {},
+        ...((properties.Environment as JsonObject | undefined) ?? {}),
       };
       return {
         logicalId,
-        properties: { ...globals, ...own, Environment: { Variables: variables } },
+        properties,
         buildProperties: resource.Metadata?.BuildProperties as JsonObject | undefined,
       };
     });
+}
+
+/**
+ * SAM's Globals rules: maps merge key by key (the resource wins), lists are concatenated (globals first),
+ * anything else is replaced by the resource's value. Intrinsic functions count as values, not maps.
+ */
+export function mergeGlobals(global: Json | undefined, own: Json | undefined): Json | undefined {
+  if (own === undefined) return global;
+  if (global === undefined) return own;
+  if (Array.isArray(global) && Array.isArray(own)) return [...global, ...own];
+  if (isPlainMap(global) && isPlainMap(own)) {
+    const merged: JsonObject = { ...global };
+    for (const [key, value] of Object.entries(own)) merged[key] = mergeGlobals(global[key], value) as Json;
+    return merged;
+  }
+  return own;
+}
+
+function isPlainMap(value: Json): value is JsonObject {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return !(keys.length === 1 && (keys[0] === 'Ref' || keys[0]?.startsWith('Fn::')));
 }
 
 /** A function's environment variables, resolved to local values. */

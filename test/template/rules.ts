@@ -289,7 +289,7 @@ export function checkRouteAuth(template: Template): string[] {
 export const publicRoutes = (template: Template): Route[] =>
   routesOf(template).filter((route) => route.auth.Authorizer === 'NONE');
 
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the literal Fn::Sub text of the Cognito issuer URL
+// The literal Fn::Sub text of the Cognito issuer URL.
 const COGNITO_ISSUER_PREFIX = 'https://cognito-idp.${AWS::Region}.amazonaws.com/';
 
 export function checkJwtAuthorizers(template: Template): string[] {

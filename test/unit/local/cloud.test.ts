@@ -153,6 +153,22 @@ describe('httpApiDefinitions of other templates', () => {
     );
   });
 
+  test('refuses an HttpApi event without an ApiId (the implicit API), naming the event', () => {
+    const template = parseTemplate(`
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Route:
+          Type: HttpApi
+          Properties: { Method: get, Path: /things }
+`);
+    expect(() => httpApiDefinitions(createResolver(template, undefined))).toThrow(
+      /^Resources\.Fn\.Properties\.Events\.Route: an HttpApi event without an ApiId/,
+    );
+  });
+
   test('refuses a route naming an undefined authoriser', () => {
     expect(() => definitionsOf('Auth: { Authorizer: Missing }')).toThrow(
       new UnsupportedTemplateError(

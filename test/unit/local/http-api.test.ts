@@ -41,7 +41,6 @@ interface EchoedEvent {
 interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
-  body: Buffer;
   json: () => unknown;
   echoed: () => EchoedEvent;
 }
@@ -64,7 +63,6 @@ function send(
           resolve({
             status: response.statusCode ?? 0,
             headers: response.headers,
-            body,
             json: () => JSON.parse(body.toString()),
             echoed: () => JSON.parse(body.toString()) as EchoedEvent,
           });
@@ -72,6 +70,7 @@ function send(
       },
     );
     outgoing.on('error', reject);
+    outgoing.setTimeout(3000, () => outgoing.destroy(new Error(`no answer to ${path} within 3 s`)));
     outgoing.end(options.body);
   });
 }
@@ -328,15 +327,31 @@ describe('LocalHttpApi payload format 2.0 events', () => {
     expect(event.isBase64Encoded).toBe(true);
   });
 
-  test('a body over 10 MB is refused with 413', async () => {
+  // Repeated: a server that stops reading early resets some of these connections instead of answering.
+  test('a body over 10 MB is refused with 413, every time', async () => {
     const url = await startApi([route('POST /upload')]);
+    const body = Buffer.alloc(11 * 1024 * 1024);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const answer = await send(url, '/upload', {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body,
+      });
+      expect(answer.status).toBe(413);
+      expect(answer.json()).toEqual({ message: 'Request Entity Too Large' });
+    }
+  });
+
+  test('a body of exactly 10 MB is accepted', async () => {
+    const url = await startApi([route('POST /upload')]);
+    const body = Buffer.alloc(10 * 1024 * 1024, 1);
     const answer = await send(url, '/upload', {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream' },
-      body: Buffer.alloc(11 * 1024 * 1024),
+      body,
     });
-    expect(answer.status).toBe(413);
-    expect(answer.json()).toEqual({ message: 'Request Entity Too Large' });
+    expect(answer.status).toBe(200);
+    expect(Buffer.from(answer.echoed().event.body ?? '', 'base64').equals(body)).toBe(true);
   });
 });
 

@@ -3,6 +3,7 @@ import {
   environmentOf,
   functionsOf,
   type Json,
+  mergeGlobals,
   parseTemplate,
   Resolver,
   type ResolverOptions,
@@ -333,6 +334,30 @@ Resources:
     if (!fn) throw new Error('function missing');
     expect(unsupported(() => environmentOf(fn, new Resolver(broken))).message).toMatch(
       /^Resources\.Fn\.Properties\.Environment\.Variables\.TABLE: Ref to the unknown name Missing/,
+    );
+  });
+});
+
+describe('mergeGlobals (SAM Globals rules)', () => {
+  test('maps merge key by key with the resource winning, lists concatenate, scalars are replaced', () => {
+    const globals = {
+      Timeout: 10,
+      LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO' },
+      Layers: ['a'],
+    };
+    const own = { Timeout: 3, LoggingConfig: { ApplicationLogLevel: 'DEBUG' }, Layers: ['b'] };
+    expect(mergeGlobals(globals, own)).toEqual({
+      Timeout: 3,
+      LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'DEBUG' },
+      Layers: ['a', 'b'],
+    });
+  });
+
+  test('an intrinsic function is a value, not a map to merge into', () => {
+    expect(mergeGlobals({ Role: { Ref: 'GlobalRole' } }, { Role: { 'Fn::GetAtt': ['Own', 'Arn'] } })).toEqual(
+      {
+        Role: { 'Fn::GetAtt': ['Own', 'Arn'] },
+      },
     );
   });
 });

@@ -91,7 +91,8 @@ for (;;) {
 }
 
 // 2. The warm route through the offline cloud: JWT verification, routing, a worker-thread Lambda.
-await load(meUrl, `Bearer ${token}`, 'sequential', '300');
+// Warm every execution environment the concurrent phase will use, not just the first one.
+await load(meUrl, `Bearer ${token}`, 'concurrent', String(CONNECTIONS), '2');
 const cloudSequential = await load(meUrl, `Bearer ${token}`, 'sequential', String(SEQUENTIAL));
 const cloudConcurrent = await load(
   meUrl,
@@ -126,7 +127,7 @@ const bare = spawn(node, ['bench/bare-server.ts', bundle, JSON.stringify(event)]
 process.on('exit', () => bare.kill());
 const [portLine] = (await once(bare.stdout, 'data')) as [Buffer];
 const bareUrl = `http://127.0.0.1:${portLine.toString().trim()}/me`;
-await load(bareUrl, '-', 'sequential', '300');
+await load(bareUrl, '-', 'concurrent', String(CONNECTIONS), '2');
 const bareSequential = await load(bareUrl, '-', 'sequential', String(SEQUENTIAL));
 const bareConcurrent = await load(bareUrl, '-', 'concurrent', String(CONNECTIONS), String(SECONDS));
 await stop(bare);

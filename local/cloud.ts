@@ -71,6 +71,8 @@ export interface CloudOptions {
   buildDir: string;
   /** Persist DynamoDB Local here; in memory when absent. */
   dynamoDataDir?: string;
+  /** A DynamoDB Local the caller started early (its JVM is the slowest part to boot). */
+  dynamodb?: Promise<DynamoDbLocal>;
   signingKey?: SigningKey;
   parameters?: Record<string, string>;
   log?: LogSink;
@@ -136,7 +138,7 @@ export class OfflineCloud {
 
     // The slow parts start together: DynamoDB Local (a JVM) dominates, bundling and the rest run meanwhile.
     const started = await Promise.allSettled([
-      startDynamoDbLocal({ port: ports.dynamodb, dataDir: options.dynamoDataDir }),
+      options.dynamodb ?? startDynamoDbLocal({ port: ports.dynamodb, dataDir: options.dynamoDataDir }),
       startSqs(ports.sqs ?? 0, resolver.pseudo.region),
       startIssuer(key, [...new Set(issuers)], ports.issuer ?? 0),
       bundleAll(template, projectDir, options.buildDir),

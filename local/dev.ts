@@ -1,7 +1,7 @@
 import { type FSWatcher, mkdirSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { OfflineCloud } from './cloud.ts';
+import { startDynamoDbLocal } from './dynamodb.ts';
 import { DEV_SIGNING_KEY_FILE, loadOrCreateSigningKey } from './issuer.ts';
 import { seedTables } from './seed.ts';
 
@@ -56,14 +56,18 @@ const log = (functionName: string, line: string) => {
   process.stdout.write(`\x1b[${colourOf.get(functionName)}m[${functionName}]\x1b[0m ${line}\n`);
 };
 
+// The DynamoDB Local JVM is the long pole of start-up: it starts before the rest of the offline cloud loads.
+const dynamodb = startDynamoDbLocal({ port: Number(values['dynamodb-port']), dataDir: dynamoDataDir });
+dynamodb.catch(() => undefined);
+const { OfflineCloud } = await import('./cloud.ts');
+
 const cloud = await OfflineCloud.start({
   buildDir: join(STATE_DIR, 'build'),
-  dynamoDataDir,
+  dynamodb,
   signingKey: await loadOrCreateSigningKey(SIGNING_KEY_FILE),
   ports: {
     httpApi: Number(values['http-port']),
     issuer: Number(values['issuer-port']),
-    dynamodb: Number(values['dynamodb-port']),
     sqs: Number(values['sqs-port']),
   },
   parameters: Object.fromEntries(

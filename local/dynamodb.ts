@@ -56,6 +56,10 @@ export async function startDynamoDbLocal(
   const child = spawn(
     'java',
     [
+      // Start-up dominates how an emulator is used: the C1 JIT alone starts about 0.5 s sooner, and the
+      // serial collector keeps GC threads from competing with Node on small machines.
+      '-XX:TieredStopAtLevel=1',
+      '-XX:+UseSerialGC',
       `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
       '-jar',
       join(home, 'DynamoDBLocal.jar'),

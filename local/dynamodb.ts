@@ -50,7 +50,7 @@ export async function startDynamoDbLocal(
 ): Promise<DynamoDbLocal> {
   checkJava();
   const home = dynamoDbLocalHome();
-  const port = options.port ?? (await freePort());
+  const port = options.port || (await freePort());
   const storage = options.dataDir ? ['-dbPath', resolve(options.dataDir)] : ['-inMemory'];
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const child = spawn(

@@ -12,8 +12,9 @@ Prints a JWT that the offline HTTP API authoriser accepts (signed by the dev iss
   --scope "<a b>"     space-separated scopes, e.g. "api/orders.read api/orders.write" (repeatable)
   --group <name>      Cognito group, e.g. admin (repeatable)
   --email <address>   email claim
-  --expires-in <t>    lifetime: 3600, 90s, 30m, 1h, 7d (default 1h; negative for an expired token)
+  --expires-in <t>    lifetime: 3600, 90s, 30m, 1h, 7d (default 1h); an expired token: --expires-in=-5m
   --audience <id>     client id to put in client_id (default: the authoriser's first audience)
+  --state-dir <dir>   where npm run dev keeps its signing key (default .local)
 `;
 
 const { values } = parseArgs({
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     email: { type: 'string' },
     'expires-in': { type: 'string', default: '1h' },
     audience: { type: 'string' },
+    'state-dir': { type: 'string', default: '.local' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -46,7 +48,7 @@ if (!authorizer) throw new Error('template.yaml has no JWT authoriser');
 const clientId = values.audience ?? authorizer.audience[0];
 if (!clientId) throw new Error(`Authoriser ${authorizer.name} has no audience`);
 
-const key = await loadOrCreateSigningKey(join('.local', DEV_SIGNING_KEY_FILE));
+const key = await loadOrCreateSigningKey(join(values['state-dir'], DEV_SIGNING_KEY_FILE));
 const token = await signToken(key, {
   issuer: authorizer.issuer,
   clientId,

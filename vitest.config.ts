@@ -30,7 +30,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          globalSetup: ['test/support/offline-cloud.ts'],
+          globalSetup: ['test/support/offline-cloud.ts', 'test/support/chromium.ts'],
           testTimeout: 30_000,
           hookTimeout: 120_000,
         },

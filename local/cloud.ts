@@ -30,6 +30,7 @@ import {
   type Template,
   UnsupportedTemplateError,
 } from './template.ts';
+import { LocalWebSocketApi, type WebSocketLimits, webSocketApiDefinitions } from './websocket.ts';
 
 /** Resource types the offline cloud runs. */
 const EMULATED = new Set([
@@ -39,6 +40,12 @@ const EMULATED = new Set([
   'AWS::SQS::Queue',
   'AWS::Cognito::UserPool',
   'AWS::Cognito::UserPoolClient',
+  // WebSocket APIs (local/websocket.ts); ProtocolType HTTP is refused in createResolver.
+  'AWS::ApiGatewayV2::Api',
+  'AWS::ApiGatewayV2::Route',
+  'AWS::ApiGatewayV2::Integration',
+  'AWS::ApiGatewayV2::Authorizer',
+  'AWS::ApiGatewayV2::Stage',
 ]);
 
 /** Resource types that exist only in AWS and change nothing a local request can observe (README: limits). */
@@ -53,6 +60,9 @@ const CLOUD_ONLY = new Set([
   'AWS::CloudWatch::Dashboard',
   'AWS::IAM::Role',
   'AWS::IAM::Policy',
+  // Invoke permissions (IAM is not enforced offline) and deployments (offline, every stage serves the template).
+  'AWS::Lambda::Permission',
+  'AWS::ApiGatewayV2::Deployment',
 ]);
 
 export interface CloudPorts {
@@ -60,6 +70,8 @@ export interface CloudPorts {
   issuer: number;
   dynamodb: number;
   sqs: number;
+  /** First WebSocket API; further ones take the next ports. */
+  websocket: number;
 }
 
 export interface CloudOptions {
@@ -78,10 +90,13 @@ export interface CloudOptions {
   log?: LogSink;
   /** Execution environments per function at most (Lambda's concurrency, scaled down). */
   maxConcurrency?: number;
+  /** WebSocket quotas; AWS's unless overridden (tests shorten the idle timeout). */
+  webSocketLimits?: Partial<WebSocketLimits>;
 }
 
 export interface StackInfo {
   httpApis: Record<string, { url: string; routes: string[] }>;
+  webSocketApis: Record<string, { url: string; connectionsEndpoint: string; routes: string[] }>;
   issuer: { url: string; jwksUri: string; issuers: string[]; audiences: string[] };
   dynamodb: { endpoint: string; tables: Record<string, string> };
   sqs: { endpoint: string; queues: Record<string, string> };
@@ -108,6 +123,7 @@ export class OfflineCloud {
   readonly functions = new Map<string, LocalLambda>();
   readonly bundles = new Map<string, Bundle>();
   readonly httpApis = new Map<string, { api: LocalHttpApi; url: string }>();
+  readonly webSocketApis = new Map<string, LocalWebSocketApi>();
   tables: Record<string, string> = {};
   queues: Record<string, string> = {};
   issuers: string[] = [];
@@ -157,6 +173,12 @@ export class OfflineCloud {
     const cloud = new OfflineCloud(options, { resolver, dynamodb, sqs, issuer });
     try {
       for (const [name, bundle] of bundles) cloud.bundles.set(name, bundle);
+      // WebSocket APIs listen first: every function's environment names their @connections endpoint.
+      for (const config of webSocketApiDefinitions(cloud.resolver)) {
+        const api = new LocalWebSocketApi(config, cloud.functions, options.webSocketLimits);
+        await api.listen(ports.websocket ? ports.websocket + cloud.webSocketApis.size : 0);
+        cloud.webSocketApis.set(config.logicalId, api);
+      }
       await cloud.#provision();
       for (const definition of httpApiDefinitions(cloud.resolver, issuer.jwksUri)) {
         const api = new LocalHttpApi(definition.config, cloud.functions);
@@ -209,6 +231,8 @@ export class OfflineCloud {
     const bundle = this.bundles.get(fn.logicalId);
     if (!bundle) throw new Error(`No bundle for ${fn.logicalId}`);
     const { region, accountId } = this.resolver.pseudo;
+    // One variable for all functions: with several WebSocket APIs, the first one's (README: limits).
+    const [webSocketApi] = this.webSocketApis.values();
     const memorySize = numberProperty(fn.properties, 'MemorySize', 128);
     const logging = fn.properties.LoggingConfig as JsonObject | undefined;
     return {
@@ -230,6 +254,9 @@ export class OfflineCloud {
         TZ: 'UTC',
         AWS_ENDPOINT_URL_DYNAMODB: this.dynamodb.endpoint,
         AWS_ENDPOINT_URL_SQS: this.sqs.endpoint,
+        ...(webSocketApi
+          ? { AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: webSocketApi.managementEndpoint }
+          : {}),
       },
       timeoutSeconds: numberProperty(fn.properties, 'Timeout', 3),
       memorySize,
@@ -237,6 +264,7 @@ export class OfflineCloud {
       accountId,
       maxConcurrency: this.options.maxConcurrency ?? 2,
       log: this.options.log ?? (() => undefined),
+      issuerUrl: this.issuer.url,
     };
   }
 
@@ -264,10 +292,20 @@ export class OfflineCloud {
     if (added.length > 0 || definitions.length !== this.httpApis.size) {
       throw new Error('HTTP APIs were added or removed: restart npm run dev');
     }
+    const webSocketDefinitions = webSocketApiDefinitions(resolver);
+    if (
+      webSocketDefinitions.length !== this.webSocketApis.size ||
+      webSocketDefinitions.some((definition) => !this.webSocketApis.has(definition.logicalId))
+    ) {
+      throw new Error('WebSocket APIs were added or removed: restart npm run dev');
+    }
     const bundles = await bundleAll(template, this.projectDir, this.options.buildDir);
     this.resolver = resolver;
     this.bundles.clear();
     for (const [name, bundle] of bundles) this.bundles.set(name, bundle);
+    // Before #provision: a new stage name changes the @connections endpoint in the functions' environment.
+    for (const definition of webSocketDefinitions)
+      this.webSocketApis.get(definition.logicalId)?.configure(definition);
     await this.#provision();
     for (const definition of definitions)
       this.httpApis.get(definition.config.logicalId)?.api.configure(definition.config);
@@ -289,6 +327,16 @@ export class OfflineCloud {
           { url, routes: api.config.routes.map((route) => `${route.method} ${route.path}`) },
         ]),
       ),
+      webSocketApis: Object.fromEntries(
+        [...this.webSocketApis].map(([name, api]) => [
+          name,
+          {
+            url: api.url,
+            connectionsEndpoint: api.connectionsEndpoint,
+            routes: api.config.routes.map((route) => route.routeKey),
+          },
+        ]),
+      ),
       issuer: {
         url: this.issuer.url,
         jwksUri: this.issuer.jwksUri,
@@ -306,6 +354,7 @@ export class OfflineCloud {
   async stop(): Promise<void> {
     await Promise.allSettled([
       ...[...this.httpApis.values()].map(({ api }) => api.stop()),
+      ...[...this.webSocketApis.values()].map((api) => api.stop()),
       ...[...this.functions.values()].map((fn) => fn.stop()),
     ]);
     await Promise.allSettled([this.dynamodb.stop(), this.sqs.stop(), this.issuer.stop()]);
@@ -337,6 +386,36 @@ export function createResolver(template: Template, parameters: Record<string, st
       case 'AWS::Serverless::HttpApi':
         resolver.bind(logicalId, { ref: logicalId.toLowerCase() });
         break;
+      case 'AWS::Serverless::Function':
+        resolver.bind(logicalId, { attributes: { Arn: arn('lambda', 'function:') } });
+        break;
+      case 'AWS::ApiGatewayV2::Api': {
+        const protocol = resource.Properties?.ProtocolType;
+        if (protocol !== 'WEBSOCKET') {
+          throw new UnsupportedTemplateError(
+            `Resources.${logicalId}.Properties.ProtocolType`,
+            `an AWS::ApiGatewayV2::Api with ProtocolType ${String(protocol)} (HTTP APIs are AWS::Serverless::HttpApi)`,
+          );
+        }
+        const apiId = logicalId.toLowerCase();
+        resolver.bind(logicalId, {
+          ref: apiId,
+          attributes: { ApiId: apiId, ApiEndpoint: `wss://${apiId}.execute-api.${region}.amazonaws.com` },
+        });
+        break;
+      }
+      case 'AWS::ApiGatewayV2::Route':
+      case 'AWS::ApiGatewayV2::Integration':
+      case 'AWS::ApiGatewayV2::Authorizer':
+      case 'AWS::ApiGatewayV2::Deployment': {
+        const id = logicalId.toLowerCase();
+        const attribute = `${resource.Type.slice('AWS::ApiGatewayV2::'.length)}Id`;
+        resolver.bind(logicalId, { ref: id, attributes: { [attribute]: id } });
+        break;
+      }
+      case 'AWS::Lambda::Permission':
+        resolver.bind(logicalId, { ref: logicalId });
+        break;
       case 'AWS::SNS::Topic':
         resolver.bind(logicalId, {
           ref: arn('sns', ''),
@@ -356,6 +435,15 @@ export function createResolver(template: Template, parameters: Record<string, st
         if (resource.Type.startsWith('AWS::Cognito::'))
           resolver.bind(logicalId, { ref: `local${logicalId}` });
     }
+  }
+  // A stage's Ref is its name, which may itself come from a parameter or another resource bound above.
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::ApiGatewayV2::Stage') continue;
+    const name = resolver.resolve(
+      resource.Properties?.StageName ?? null,
+      `Resources.${logicalId}.Properties.StageName`,
+    );
+    resolver.bind(logicalId, { ref: String(name) });
   }
   return resolver;
 }

@@ -1,15 +1,19 @@
 import { type FSWatcher, mkdirSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startChatPage } from './chat-page.ts';
 import { startDynamoDbLocal } from './dynamodb.ts';
 import { DEV_SIGNING_KEY_FILE, loadOrCreateSigningKey } from './issuer.ts';
 import { seedTables } from './seed.ts';
 
 const HELP = `npm run dev -- [options]
 
-Runs template.yaml offline: DynamoDB Local, SQS (fauxqs), a local JWT issuer and every HTTP API.
+Runs template.yaml offline: DynamoDB Local, SQS (fauxqs), a local JWT issuer, every HTTP API and every
+WebSocket API (with its @connections endpoint on the same port).
 
   --http-port <n>      first HTTP API port (default 3000; further HTTP APIs take the next ports)
+  --websocket-port <n> first WebSocket API port (default 3002; further WebSocket APIs take the next ports)
+  --chat-port <n>      the chat page for the first WebSocket API (default 3004)
   --issuer-port <n>    local OIDC issuer (default 3005)
   --dynamodb-port <n>  DynamoDB Local (default 8000)
   --sqs-port <n>       SQS emulator (default 4566)
@@ -24,6 +28,8 @@ Runs template.yaml offline: DynamoDB Local, SQS (fauxqs), a local JWT issuer and
 const { values } = parseArgs({
   options: {
     'http-port': { type: 'string', default: process.env.HTTP_API_PORT ?? '3000' },
+    'websocket-port': { type: 'string', default: process.env.WEBSOCKET_PORT ?? '3002' },
+    'chat-port': { type: 'string', default: process.env.CHAT_PAGE_PORT ?? '3004' },
     'issuer-port': { type: 'string', default: process.env.ISSUER_PORT ?? '3005' },
     'dynamodb-port': { type: 'string', default: process.env.DYNAMODB_PORT ?? '8000' },
     'sqs-port': { type: 'string', default: process.env.SQS_PORT ?? '4566' },
@@ -67,6 +73,7 @@ const cloud = await OfflineCloud.start({
   signingKey: await loadOrCreateSigningKey(SIGNING_KEY_FILE),
   ports: {
     httpApi: Number(values['http-port']),
+    websocket: Number(values['websocket-port']),
     issuer: Number(values['issuer-port']),
     sqs: Number(values['sqs-port']),
   },
@@ -86,9 +93,22 @@ if (values.seed) {
   if (written > 0) process.stdout.write(`Seeded ${written} items from local/seed.json\n`);
 }
 
+const [chatApi] = cloud.webSocketApis.values();
+const chatPage = chatApi
+  ? await startChatPage({
+      webSocketUrl: chatApi.url,
+      mintToken: (sub) => cloud.mintToken({ sub }),
+      port: Number(values['chat-port']),
+    })
+  : undefined;
+
 function writeStackFile(): void {
   mkdirSync(STATE_DIR, { recursive: true });
-  const info = { ...cloud.info(), signingKeyFile: relative(process.cwd(), SIGNING_KEY_FILE) };
+  const info = {
+    ...cloud.info(),
+    ...(chatPage ? { chatPage: chatPage.url } : {}),
+    signingKeyFile: relative(process.cwd(), SIGNING_KEY_FILE),
+  };
   writeFileSync(STACK_FILE, `${JSON.stringify(info, null, 2)}\n`);
 }
 
@@ -106,6 +126,17 @@ function printSummary(): void {
       );
     }
   }
+  for (const [name, api] of cloud.webSocketApis) {
+    lines.push(`${bold(name)}  ${api.url}  (@connections ${api.connectionsEndpoint})`);
+    for (const route of api.config.routes) {
+      const auth = route.authorizer
+        ? `authoriser ${route.authorizer.name} → ${route.authorizer.functionName} (${route.authorizer.identitySource
+            .map((source) => `${source.in}.${source.name}`)
+            .join(', ')})`
+        : '';
+      lines.push(`  ${route.routeKey.padEnd(27)}→ ${route.functionName.padEnd(22)} ${auth}`.trimEnd());
+    }
+  }
   const info = cloud.info();
   lines.push(
     '',
@@ -114,6 +145,10 @@ function printSummary(): void {
     `${bold('SQS (fauxqs)')}   ${info.sqs.endpoint}  queues: ${Object.keys(info.sqs.queues).join(', ') || 'none'}`,
     '',
     `Token:   npm run token -- --sub alice --scope "api/orders.read api/orders.write"`,
+    ...[...cloud.webSocketApis.values()]
+      .slice(0, 1)
+      .map((api) => `Chat:    npx wscat -c "${api.url}?token=$(npm run -s token -- --sub alice)"`),
+    ...(chatPage ? [`Page:    ${chatPage.url} (sign in with any user id, join a room, chat)`] : []),
     `State:   ${relative(process.cwd(), STACK_FILE)} (machine-readable)`,
   );
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -180,6 +215,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     process.stdout.write('\nStopping…\n');
     for (const watcher of watchers) watcher.close();
+    await chatPage?.stop();
     await cloud.stop();
     process.exit(0);
   });

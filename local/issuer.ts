@@ -93,7 +93,8 @@ export async function startIssuer(
   let base = '';
   const server: Server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    if (path === '/.well-known/jwks.json') {
+    // Any path: the Lambda workers send Cognito's `/<user pool id>/.well-known/jwks.json` here (lambda-worker.ts).
+    if (path.endsWith('/.well-known/jwks.json')) {
       response
         .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' })
         .end(jwks);

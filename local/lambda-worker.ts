@@ -1,3 +1,6 @@
+import http from 'node:http';
+import https from 'node:https';
+import { syncBuiltinESMExports } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -9,6 +12,8 @@ interface WorkerConfig {
   memorySize: number;
   region: string;
   accountId: string;
+  /** The local issuer, which answers for Cognito's JWKS (see redirectCognitoJwks). */
+  issuerUrl?: string;
 }
 
 interface Invocation {
@@ -22,6 +27,43 @@ type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
 const config = workerData as WorkerConfig;
 if (process.env.NODE_OPTIONS?.includes('--enable-source-maps')) process.setSourceMapsEnabled(true);
+if (config.issuerUrl) redirectCognitoJwks(config.issuerUrl);
+
+/**
+ * Offline, Cognito's public JWKS (`https://cognito-idp.<region>.amazonaws.com/<pool id>/.well-known/jwks.json`)
+ * comes from the local issuer, which signs the local tokens: node:https requests to a Cognito IdP host are sent
+ * to the issuer over http, path kept, so a handler's unmodified `CognitoJwtVerifier` (aws-jwt-verify fetches
+ * with node:https `request`) works. It runs before the bundle is imported, and only inside this worker;
+ * syncBuiltinESMExports makes bundles that `import { request } from 'https'` see the wrapped functions.
+ */
+function redirectCognitoJwks(issuerUrl: string): void {
+  const COGNITO_IDP = /^cognito-idp\.[a-z0-9-]+\.amazonaws\.com$/;
+  type Arguments = Parameters<typeof https.request>;
+  const redirected = (args: Arguments): http.ClientRequest | undefined => {
+    const [first, second, third] = args as unknown[];
+    const url = typeof first === 'string' || first instanceof URL ? new URL(first) : undefined;
+    const given = url ? second : first;
+    const options = (typeof given === 'object' && given !== null ? given : {}) as https.RequestOptions;
+    const callback = [second, third].find((arg) => typeof arg === 'function') as
+      | ((response: http.IncomingMessage) => void)
+      | undefined;
+    const host = url?.hostname ?? options.hostname ?? options.host?.replace(/:\d+$/, '');
+    if (!host || !COGNITO_IDP.test(host)) return undefined;
+    const target = new URL(url ? `${url.pathname}${url.search}` : (options.path ?? '/'), issuerUrl);
+    const { method, headers, timeout, signal } = options;
+    return http.request(target, { method, headers, timeout, signal }, callback);
+  };
+  const request = https.request;
+  const get = https.get;
+  https.request = ((...args: Arguments) => redirected(args) ?? request(...args)) as typeof https.request;
+  https.get = ((...args: Arguments) => {
+    const local = redirected(args);
+    if (!local) return get(...args);
+    local.end();
+    return local;
+  }) as typeof https.get;
+  syncBuiltinESMExports();
+}
 
 const handlerReady: Promise<Handler> = import(pathToFileURL(config.bundle).href).then((module) => {
   const handler = module[config.exportName];

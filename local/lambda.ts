@@ -165,6 +165,11 @@ export interface LambdaConfig {
   /** Most execution environments at once; further invocations wait for one to be free. */
   maxConcurrency: number;
   log: LogSink;
+  /**
+   * The local issuer's base URL: requests for Cognito's public JWKS are answered by it inside the
+   * execution environment (lambda-worker.ts), so verifiers such as CognitoJwtVerifier work unmodified.
+   */
+  issuerUrl?: string;
 }
 
 /**
@@ -264,6 +269,7 @@ export class LocalLambda {
         memorySize: config.memorySize,
         region: config.region,
         accountId: config.accountId,
+        issuerUrl: config.issuerUrl,
       },
       env: config.environment,
       stdout: true,

@@ -123,6 +123,14 @@ export class Resolver {
     this.pseudo = options.pseudo ?? LOCAL_PSEUDO;
     this.#bindings = options.bindings ?? {};
     this.parameters = {};
+    for (const name of Object.keys(options.parameters ?? {})) {
+      if (!template.Parameters?.[name]) {
+        throw new UnsupportedTemplateError(
+          `Parameter ${name}`,
+          'an override of a parameter the template does not declare',
+        );
+      }
+    }
     for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
       const value = options.parameters?.[name] ?? parameter.Default;
       if (value === undefined)

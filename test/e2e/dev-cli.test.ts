@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import WebSocket from 'ws';
 
 const run = promisify(execFile);
 let stateDir: string;
@@ -28,6 +29,10 @@ beforeAll(async () => {
       '--dynamodb-port',
       '0',
       '--sqs-port',
+      '0',
+      '--websocket-port',
+      '0',
+      '--chat-port',
       '0',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -59,6 +64,7 @@ test('npm run dev prints every route with its authorisation and writes .local/st
     OrdersTable: 'OrdersTable',
     ProductsTable: 'ProductsTable',
     IdempotencyTable: 'IdempotencyTable',
+    ConnectionsTable: 'ConnectionsTable',
   });
   expect(stack.dynamodb.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect(stack.sqs.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -103,11 +109,57 @@ test('an expired token from npm run token is refused', async () => {
   expect(me.status).toBe(401);
 });
 
-test('Ctrl-C stops the HTTP API and DynamoDB Local', async () => {
+test('the summary lists the WebSocket API, its routes and authoriser; stack.json has its URLs', async () => {
+  const stack = JSON.parse(await readFile(join(stateDir, 'stack.json'), 'utf8'));
+  const { ChatApi } = stack.webSocketApis;
+  expect(ChatApi.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/dev$/);
+  expect(ChatApi.connectionsEndpoint).toBe(`${ChatApi.url.replace(/^ws:/, 'http:')}/@connections`);
+  expect(ChatApi.routes).toEqual([
+    '$connect',
+    '$disconnect',
+    'joinroom',
+    'leaveroom',
+    'sendmessage',
+    '$default',
+  ]);
+  expect(output).toContain(`ChatApi\x1b[0m  ${ChatApi.url}  (@connections ${ChatApi.connectionsEndpoint})`);
+  expect(output).toMatch(
+    /\$connect\s+→ ChatConnectFunction\s+authoriser ChatAuthorizer → ChatAuthorizerFunction \(querystring\.token\)/,
+  );
+  expect(output).toContain(`npx wscat -c "${ChatApi.url}?token=$(npm run -s token -- --sub alice)"`);
+  expect(stack.chatPage).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+  expect(await (await fetch(stack.chatPage)).text()).toContain('<title>Support chat (offline)</title>');
+});
+
+test('a token from npm run token opens a chat connection (the wscat recipe); none is a 401', async () => {
+  const { stdout } = await run(process.execPath, [
+    'local/token.ts',
+    '--state-dir',
+    stateDir,
+    '--sub',
+    'alice',
+  ]);
+  const { url } = JSON.parse(await readFile(join(stateDir, 'stack.json'), 'utf8')).webSocketApis.ChatApi;
+  const socket = new WebSocket(`${url}?token=${stdout.trim()}`);
+  await once(socket, 'open');
+  socket.send(JSON.stringify({ action: 'joinroom', roomId: 'general' }));
+  const [frame] = await once(socket, 'message');
+  expect(JSON.parse(String(frame))).toEqual({ type: 'joined', roomId: 'general' });
+  socket.close();
+
+  const refused = new WebSocket(url);
+  refused.on('error', () => undefined);
+  const [, response] = await once(refused, 'unexpected-response');
+  expect(response.statusCode).toBe(401);
+});
+
+test('Ctrl-C stops the HTTP API, the WebSocket API, the chat page and DynamoDB Local', async () => {
   const stack = JSON.parse(await readFile(join(stateDir, 'stack.json'), 'utf8'));
   dev.kill('SIGINT');
   const [code] = await once(dev, 'exit');
   expect(code).toBe(0);
   await expect(fetch(`${stack.httpApis.HttpApi.url}/me`)).rejects.toThrow();
   await expect(fetch(stack.dynamodb.endpoint)).rejects.toThrow();
+  await expect(fetch(stack.webSocketApis.ChatApi.url.replace(/^ws:/, 'http:'))).rejects.toThrow();
+  await expect(fetch(stack.chatPage)).rejects.toThrow();
 });

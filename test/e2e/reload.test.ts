@@ -53,8 +53,13 @@ test('a code change rebuilds only the functions that include it, and no request 
   });
 });
 
-test('a change to shared code rebuilds every function whose bundle includes it', async () => {
+test('a change to shared code rebuilds every function whose bundle includes it, and only those', async () => {
   const shared = join(projectDir, 'functions/lib/http.ts');
-  expect((await cloud.reloadSources([shared])).sort()).toEqual([...cloud.functions.keys()].sort());
+  const including = [...cloud.bundles]
+    .filter(([, bundle]) => bundle.inputs.has(shared))
+    .map(([name]) => name);
+  expect(including).toContain('CreateOrderFunction');
+  expect(including.length).toBeLessThan(cloud.functions.size);
+  expect((await cloud.reloadSources([shared])).sort()).toEqual(including.sort());
   expect(await cloud.reloadSources([join(projectDir, 'README.md')])).toEqual([]);
 });

@@ -7,6 +7,15 @@ import { environmentOf, functionsOf, loadTemplate, Resolver } from '../../local/
  * project started one. Handlers read their configuration when first imported, so this runs before any test file.
  */
 const resolver = new Resolver(loadTemplate());
+// Cognito resources answer Ref with the ids the offline cloud gives them (local/cloud.ts createResolver), so a
+// function that names its user pool and app client (the WebSocket authoriser) is configured as it is offline.
+for (const [logicalId, resource] of Object.entries(resolver.template.Resources)) {
+  if (resource.Type === 'AWS::Cognito::UserPool') {
+    resolver.bind(logicalId, { ref: `${resolver.pseudo.region}_${logicalId}` });
+  } else if (resource.Type === 'AWS::Cognito::UserPoolClient') {
+    resolver.bind(logicalId, { ref: `local${logicalId}` });
+  }
+}
 const merged: Record<string, string> = {};
 for (const fn of functionsOf(resolver.template)) {
   for (const [name, value] of Object.entries(environmentOf(fn, resolver))) {

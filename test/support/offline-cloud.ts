@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -11,6 +12,18 @@ export interface OfflineCloudContext {
   issuer: string;
   audience: string;
   dynamoEndpoint: string;
+  /** Local table names by logical id. */
+  tables: Record<string, string>;
+  /** The template's first WebSocket API ('' when the template has none): `ws://127.0.0.1:<port>/<stage>`. */
+  webSocketUrl: string;
+  /** Its `@connections` endpoint: `http://127.0.0.1:<port>/<stage>/@connections`. */
+  connectionsEndpoint: string;
+  /**
+   * Test-only control of the emulator (it runs in the main process, the tests in workers):
+   * `POST <controlUrl>/websocket/forget/<connectionId>` drops a connection the way API Gateway loses one whose
+   * `$disconnect` never ran (LocalWebSocketApi.forget): the socket is cut and no `$disconnect` event is sent.
+   */
+  controlUrl: string;
 }
 
 declare module 'vitest' {
@@ -31,14 +44,37 @@ export default async function setup(project: TestProject) {
   const [issuer] = cloud.issuers;
   const [audience] = cloud.audiences;
   if (!httpApi || !issuer || !audience) throw new Error('The template has no HttpApi with a JWT authoriser');
+  const [webSocketApi] = cloud.webSocketApis.values();
+
+  const control = createServer((request, response) => {
+    const forget = /^\/websocket\/forget\/([^/]+)$/.exec(request.url ?? '');
+    if (request.method === 'POST' && forget?.[1] && webSocketApi) {
+      const found = webSocketApi.forget(decodeURIComponent(forget[1]));
+      response.writeHead(found ? 204 : 404).end();
+      return;
+    }
+    response.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
+  const address = control.address();
+  const controlUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
   project.provide('offlineCloud', {
     httpApiUrl: httpApi.url,
     signingKey: cloud.issuer.key,
     issuer,
     audience,
     dynamoEndpoint: cloud.dynamodb.endpoint,
+    tables: cloud.tables,
+    webSocketUrl: webSocketApi?.url ?? '',
+    connectionsEndpoint: webSocketApi?.connectionsEndpoint ?? '',
+    controlUrl,
   });
   return async () => {
+    await new Promise<void>((resolve) => {
+      control.close(() => resolve());
+      control.closeAllConnections();
+    });
     await cloud.stop();
     await rm(buildDir, { recursive: true, force: true });
     if (process.env.OFFLINE_CLOUD_LOGS) process.stderr.write(`${logs.join('\n')}\n`);

@@ -80,17 +80,18 @@ describe('CORS', () => {
 });
 
 describe('`sam local start-api` guard', () => {
+  // A second WebSocket API, named apart from the template's own ChatApi so it can be placed anywhere.
   const webSocket = [
-    '  ChatApi:',
+    '  ProbeApi:',
     '    Type: AWS::ApiGatewayV2::Api',
     '    Properties:',
-    '      Name: chat',
+    '      Name: probe',
     '      ProtocolType: WEBSOCKET',
     '      RouteSelectionExpression: $request.body.action',
-    '  ChatConnectRoute:',
+    '  ProbeConnectRoute:',
     '    Type: AWS::ApiGatewayV2::Route',
     '    Properties:',
-    '      ApiId: !Ref ChatApi',
+    '      ApiId: !Ref ProbeApi',
     '      RouteKey: $connect',
     '',
   ].join('\n');
@@ -102,9 +103,9 @@ describe('`sam local start-api` guard', () => {
   it('reads resources in document order', () => {
     const ordered = resourcesInDocumentOrder(text).map((resource) => resource.logicalId);
     expect([...ordered].sort()).toEqual(Object.keys(template.Resources).sort());
-    expect(resourcesInDocumentOrder(withResources('first', webSocket))[0]?.logicalId).toBe('ChatApi');
+    expect(resourcesInDocumentOrder(withResources('first', webSocket))[0]?.logicalId).toBe('ProbeApi');
     expect(resourcesInDocumentOrder(withResources('last', webSocket)).at(-1)?.logicalId).toBe(
-      'ChatConnectRoute',
+      'ProbeConnectRoute',
     );
   });
 
@@ -116,12 +117,31 @@ describe('`sam local start-api` guard', () => {
     const violations = checkStartApiOrder(resourcesInDocumentOrder(withResources('first', webSocket)));
     expect(violations).toHaveLength(2);
     expect(violations[0]).toContain(
-      'ChatApi (AWS::ApiGatewayV2::Api) comes before the first AWS::Serverless::Api/HttpApi',
+      'ProbeApi (AWS::ApiGatewayV2::Api) comes before the first AWS::Serverless::Api/HttpApi',
     );
+    expect(violations[1]).toContain('ProbeConnectRoute (AWS::ApiGatewayV2::Route) comes before');
   });
 
   it('allows a WebSocket API after the SAM APIs', () => {
     expect(checkStartApiOrder(resourcesInDocumentOrder(withResources('last', webSocket)))).toEqual([]);
+  });
+
+  it('holds for the template as it is: ChatApi and its routes come after HttpApi', () => {
+    const ordered = resourcesInDocumentOrder(text).map((resource) => resource.logicalId);
+    expect(ordered.indexOf('HttpApi')).toBeGreaterThanOrEqual(0);
+    expect(ordered.indexOf('ChatApi')).toBeGreaterThan(ordered.indexOf('HttpApi'));
+    expect(ordered.indexOf('ChatConnectRoute')).toBeGreaterThan(ordered.indexOf('HttpApi'));
+  });
+
+  it("catches the template's own ChatApi moved above HttpApi", () => {
+    const block = /^ {2}ChatApi:\n(?: {4}.*\n)+/m.exec(text)?.[0] ?? '';
+    expect(block).toContain('ProtocolType: WEBSOCKET');
+    const moved = text.replace(block, '').replace(/^ {2}HttpApi:\n/m, `${block}  HttpApi:\n`);
+    expect(checkStartApiOrder(resourcesInDocumentOrder(moved))).toEqual([
+      expect.stringContaining(
+        'ChatApi (AWS::ApiGatewayV2::Api) comes before the first AWS::Serverless::Api/HttpApi',
+      ),
+    ]);
   });
 
   it('allows raw REST resources anywhere when the WebSocket API lives in a nested stack', () => {
@@ -139,13 +159,22 @@ describe('`sam local start-api` guard', () => {
       '      Location: chat/template.yaml',
       '',
     ];
-    const resources = resourcesInDocumentOrder(withResources('first', [...rest, ...nested].join('\n')));
-    expect(checkStartApiOrder(resources)).toEqual([]);
+    // The template keeps its WebSocket API inline, so this layout is shown on a template of its own.
+    const layout = [
+      'Resources:',
+      ...rest,
+      ...nested,
+      '  HttpApi:',
+      '    Type: AWS::Serverless::HttpApi',
+      '',
+    ].join('\n');
+    expect(checkStartApiOrder(resourcesInDocumentOrder(layout))).toEqual([]);
+    expect(checkStartApiOrder(resourcesInDocumentOrder(`${layout}${webSocket}`))).toHaveLength(1);
   });
 });
 
 describe('Outputs', () => {
-  it('give the HTTP API URL, user pool id, client id, issuer and every table name', () => {
+  it('give the HTTP API URL, user pool id, client id, issuer, every table name and the chat URLs', () => {
     expect(
       checkOutputs(template),
       'template.yaml lacks outputs that deployers and the e2e tests read; add `<Name>: Value: !Ref <Resource>` for each',
@@ -161,5 +190,17 @@ describe('Outputs', () => {
     const violations = checkOutputs(copy).join('\n');
     expect(violations).toContain('nothing gives the URL of HttpApi');
     expect(violations).toContain('nothing gives the JWT issuer');
+  });
+
+  it('catch a missing WebSocket URL or @connections endpoint', () => {
+    const copy = broken(template, (edit) => {
+      const outputs = edit.Outputs as JsonObject;
+      delete outputs.ChatWebSocketUrl;
+      delete outputs.ChatConnectionsEndpoint;
+    });
+    expect(checkOutputs(copy)).toEqual([
+      'Outputs: nothing gives the WebSocket URL (wss://) of ChatApi',
+      'Outputs: nothing gives the @connections endpoint of ChatApi',
+    ]);
   });
 });

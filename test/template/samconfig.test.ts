@@ -124,6 +124,8 @@ describe('samconfig.toml', () => {
       'AuthCallbackUrls="https://app.example.com/callback"',
       'HttpApiRateLimit="500"',
       'HttpApiBurstLimit="1000"',
+      'ChatRateLimit="500"',
+      'ChatBurstLimit="1000"',
       'AlarmEmail=""',
     ];
 

@@ -361,3 +361,10 @@ describe('mergeGlobals (SAM Globals rules)', () => {
     );
   });
 });
+
+test('an override of a parameter the template does not declare is refused, not ignored', () => {
+  const template = parseTemplate('Parameters:\n  Stage: { Type: String, Default: dev }\nResources: {}\n');
+  expect(() => new Resolver(template, { parameters: { Stag: 'prod' } })).toThrow(
+    'Parameter Stag: an override of a parameter the template does not declare is not supported by the offline cloud',
+  );
+});

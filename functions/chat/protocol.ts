@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { type FieldIssue, HttpError } from '../lib/errors.ts';
+import { validate } from '../lib/validation.ts';
+
+/**
+ * The chat's wire protocol: JSON text frames. Clients send `{"action": …}` messages (API Gateway routes them
+ * on `$request.body.action`); the server answers through @connections with `{"type": …}` frames.
+ */
+
+/** The actions a client may send; anything else reaches `$default`. */
+export const ACTIONS = ['joinroom', 'leaveroom', 'sendmessage'] as const;
+
+/**
+ * A message above this is refused before parsing. API Gateway itself allows 128 KB; the largest valid
+ * sendmessage (2,000 characters, each JSON-escaped as a surrogate pair) stays well below it.
+ */
+export const MAX_MESSAGE_BYTES = 32 * 1024;
+export const MAX_TEXT_CHARACTERS = 2000;
+
+export const RoomId = z
+  .string()
+  .regex(/^[a-z0-9-]{1,64}$/, { message: 'Must be 1-64 lower-case letters, digits or hyphens' });
+
+const ClientMessageId = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,128}$/, { message: 'Must be 1-128 printable ASCII characters without spaces' });
+
+export const JoinRoomMessage = z.strictObject({ action: z.literal('joinroom'), roomId: RoomId });
+export type JoinRoomMessage = z.infer<typeof JoinRoomMessage>;
+
+export const LeaveRoomMessage = z.strictObject({ action: z.literal('leaveroom'), roomId: RoomId });
+export type LeaveRoomMessage = z.infer<typeof LeaveRoomMessage>;
+
+export const SendMessageMessage = z.strictObject({
+  action: z.literal('sendmessage'),
+  roomId: RoomId,
+  // Characters are Unicode code points, counted after trimming: an emoji counts once.
+  text: z
+    .string()
+    .trim()
+    .min(1, { message: 'Must not be empty' })
+    .refine((text) => [...text].length <= MAX_TEXT_CHARACTERS, {
+      message: `Must be at most ${MAX_TEXT_CHARACTERS} characters`,
+    }),
+  clientMessageId: ClientMessageId.optional(),
+});
+export type SendMessageMessage = z.infer<typeof SendMessageMessage>;
+
+// ---------------------------------------------------------------- server → client frames
+
+export type ServerFrame =
+  | { type: 'joined'; roomId: string }
+  | { type: 'left'; roomId: string }
+  | {
+      type: 'message';
+      roomId: string;
+      messageId: string;
+      from: { userId: string; username: string };
+      text: string;
+      sentAt: string;
+      clientMessageId?: string;
+    }
+  | {
+      type: 'delivered';
+      roomId: string;
+      messageId: string;
+      recipients: number;
+      removed: number;
+      clientMessageId?: string;
+    }
+  | ErrorFrame;
+
+export interface ErrorFrame {
+  type: 'error';
+  code: string;
+  message: string;
+  details?: readonly FieldIssue[];
+  actions?: readonly string[];
+}
+
+// ---------------------------------------------------------------- errors
+
+const invalid = (message: string) => new HttpError(400, 'ValidationError', message);
+
+export const notInRoom = (roomId: string) =>
+  new HttpError(403, 'NotInRoom', `Join room ${roomId} before sending messages to it`);
+
+export const unknownAction = (action: unknown) =>
+  new HttpError(
+    400,
+    'UnknownAction',
+    typeof action === 'string' && action !== ''
+      ? `Unknown action "${action.slice(0, 64)}"; use one of ${ACTIONS.join(', ')}`
+      : `The message has no "action"; use one of ${ACTIONS.join(', ')}`,
+  );
+
+/** The error frame sent to the caller for a refusal (an HttpError) or, with no error, for an internal failure. */
+export function errorFrame(error?: HttpError): ErrorFrame {
+  if (!error) return { type: 'error', code: 'InternalError', message: 'An internal error occurred' };
+  const frame: ErrorFrame = { type: 'error', code: error.code, message: error.message };
+  if (error.details) frame.details = error.details;
+  if (error.code === 'UnknownAction') frame.actions = ACTIONS;
+  return frame;
+}
+
+// ---------------------------------------------------------------- parsing
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+interface MessageEvent {
+  body?: string | undefined;
+  isBase64Encoded?: boolean;
+}
+
+/** Size-checks, decodes and parses a frame's JSON; every failure is a ValidationError. */
+export function parseFrame(event: MessageEvent): unknown {
+  if (!event.body) throw invalid('A JSON message is required');
+  const bytes = Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  if (bytes.byteLength > MAX_MESSAGE_BYTES) {
+    throw invalid(`The message must not exceed ${MAX_MESSAGE_BYTES} bytes`);
+  }
+  try {
+    return JSON.parse(utf8.decode(bytes));
+  } catch {
+    throw invalid('The message is not valid JSON');
+  }
+}
+
+/** Parses a frame and validates it against its action's schema (unknown fields refused). */
+export function parseMessage<S extends z.ZodType>(event: MessageEvent, schema: S): z.infer<S> {
+  return validate(schema, parseFrame(event), 'body');
+}

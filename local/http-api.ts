@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { clfTime, readBody, safeDecode } from './gateway-http.ts';
 import type { AuthorizerOutcome, JwtAuthorizer } from './jwt-authorizer.ts';
 import { LambdaError, type LocalLambda } from './lambda.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -100,7 +101,7 @@ export class LocalHttpApi {
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = randomBytes(10).toString('base64');
-    const body = await readBody(request);
+    const body = await readBody(request, MAX_PAYLOAD_BYTES);
     if (body === undefined)
       return send(response, json(413, { message: 'Request Entity Too Large' }), requestId);
 
@@ -360,34 +361,4 @@ function joinedHeaders(request: IncomingMessage): Record<string, string> {
     headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
   }
   return headers;
-}
-
-/**
- * The request body, or undefined when it is over the payload limit. Past the limit the rest is read and
- * dropped: leaving the loop early would destroy the socket, and the client would see a reset, not the 413.
- */
-async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size <= MAX_PAYLOAD_BYTES) chunks.push(chunk as Buffer);
-  }
-  return size > MAX_PAYLOAD_BYTES ? undefined : Buffer.concat(chunks);
-}
-
-function safeDecode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** `21/Nov/2026:10:55:46 +0000`, API Gateway's requestContext.time format. */
-function clfTime(date: Date): string {
-  const pad = (value: number) => String(value).padStart(2, '0');
-  return `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }

@@ -8,6 +8,7 @@ import {
 } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import { clfTime, readBody, safeDecode } from './gateway-http.ts';
 import type { FunctionRegistry } from './http-api.ts';
 import { LambdaError } from './lambda.ts';
 import { type Json, type JsonObject, type Resolver, UnsupportedTemplateError } from './template.ts';
@@ -276,16 +277,7 @@ export class LocalWebSocketApi {
         multiValueHeaders: handshake.multiValueHeaders,
         ...queryParameters(handshake.query),
         ...this.#stageVariables(),
-        requestContext: this.#requestContext({
-          routeKey: '$connect',
-          eventType: 'CONNECT',
-          connectionId: handshake.connectionId,
-          connectedAt: handshake.connectedAt,
-          sourceIp: handshake.sourceIp,
-          userAgent: handshake.userAgent,
-          domainName: handshake.domainName,
-          authorizer: authorized.authorizer,
-        }),
+        requestContext: this.#connectContext(handshake, authorized.authorizer),
         isBase64Encoded: false,
       };
       const outcome = await this.#invoke(route.functionName, event);
@@ -315,6 +307,20 @@ export class LocalWebSocketApi {
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.#open(ws, info));
   }
 
+  /** The requestContext of the handshake, for the authoriser (no authoriser context yet) and for `$connect`. */
+  #connectContext(handshake: Handshake, authorizer: ConnectionInfo['authorizer']) {
+    return this.#requestContext({
+      routeKey: '$connect',
+      eventType: 'CONNECT',
+      connectionId: handshake.connectionId,
+      connectedAt: handshake.connectedAt,
+      sourceIp: handshake.sourceIp,
+      userAgent: handshake.userAgent,
+      domainName: handshake.domainName,
+      authorizer,
+    });
+  }
+
   /** The REQUEST authoriser: identity sources first (none missing), then the function's policy. */
   async #authorize(authorizer: WebSocketAuthorizerConfig, handshake: Handshake): Promise<AuthorizerResult> {
     for (const source of authorizer.identitySource) {
@@ -335,16 +341,7 @@ export class LocalWebSocketApi {
       queryStringParameters: query.queryStringParameters ?? {},
       multiValueQueryStringParameters: query.multiValueQueryStringParameters ?? {},
       stageVariables: this.#config.stageVariables,
-      requestContext: this.#requestContext({
-        routeKey: '$connect',
-        eventType: 'CONNECT',
-        connectionId: handshake.connectionId,
-        connectedAt: handshake.connectedAt,
-        sourceIp: handshake.sourceIp,
-        userAgent: handshake.userAgent,
-        domainName: handshake.domainName,
-        authorizer: undefined,
-      }),
+      requestContext: this.#connectContext(handshake, undefined),
     };
     const started = performance.now();
     const outcome = await this.#invoke(authorizer.functionName, event);
@@ -966,31 +963,4 @@ function sendJson(response: ServerResponse, status: number, body?: unknown, erro
       ...(errorType ? { 'x-amzn-ErrorType': errorType } : {}),
     })
     .end(text);
-}
-
-/** The body, or undefined past `limit` bytes (the rest is read and dropped, so the client gets the answer). */
-async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size <= limit) chunks.push(chunk as Buffer);
-  }
-  return size > limit ? undefined : Buffer.concat(chunks);
-}
-
-function safeDecode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** `09/Feb/2019:11:34:30 +0000`, API Gateway's requestContext.requestTime. */
-function clfTime(date: Date): string {
-  const pad = (value: number) => String(value).padStart(2, '0');
-  return `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { createTables, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb.ts';
+import { SqsEventSourceMapping, sqsEventSourceDefinitions, sqsEventsOf } from './event-sources.ts';
 import { type CorsConfiguration, type HttpApiConfig, type HttpRoute, LocalHttpApi } from './http-api.ts';
 import {
   createSigningKey,
@@ -100,7 +101,19 @@ export interface StackInfo {
   issuer: { url: string; jwksUri: string; issuers: string[]; audiences: string[] };
   dynamodb: { endpoint: string; tables: Record<string, string> };
   sqs: { endpoint: string; queues: Record<string, string> };
+  /** SQS event source mappings (the functions' `SQS` events), each polling its local queue. */
+  eventSources: EventSourceInfo[];
   functions: Record<string, { bundleBytes: number }>;
+}
+
+export interface EventSourceInfo {
+  functionName: string;
+  /** The queue's logical id (its URL is in sqs.queues). */
+  queue: string;
+  batchSize: number;
+  maximumBatchingWindowInSeconds: number;
+  reportBatchItemFailures: boolean;
+  enabled: boolean;
 }
 
 export interface HttpApiDefinition {
@@ -124,6 +137,8 @@ export class OfflineCloud {
   readonly bundles = new Map<string, Bundle>();
   readonly httpApis = new Map<string, { api: LocalHttpApi; url: string }>();
   readonly webSocketApis = new Map<string, LocalWebSocketApi>();
+  /** SQS event source mappings, started with the cloud and restarted by reloadTemplate. */
+  eventSources: SqsEventSourceMapping[] = [];
   tables: Record<string, string> = {};
   queues: Record<string, string> = {};
   issuers: string[] = [];
@@ -146,6 +161,7 @@ export class OfflineCloud {
     const projectDir = resolve(options.projectDir ?? '.');
     const template = loadTemplate(resolve(projectDir, options.templatePath ?? 'template.yaml'));
     const resolver = createResolver(template, options.parameters);
+    sqsEventsOf(template);
     const ports = options.ports ?? {};
     const key = options.signingKey ?? (await createSigningKey());
     const issuers = httpApiDefinitions(resolver).flatMap((api) =>
@@ -192,9 +208,11 @@ export class OfflineCloud {
     return cloud;
   }
 
-  /** Tables, queues and function environments from the current template. */
+  /** Tables, queues, function environments and SQS event source mappings from the current template. */
   async #provision(): Promise<void> {
     const resolver = this.resolver;
+    // Pollers stop first: none may invoke a function that is about to be replaced or removed.
+    await this.#stopEventSources();
     await createTables(this.dynamodb.client, resolver);
     this.tables = Object.fromEntries(
       Object.entries(resolver.template.Resources)
@@ -225,6 +243,22 @@ export class OfflineCloud {
         this.functions.delete(name);
       }
     }
+    this.eventSources = sqsEventSourceDefinitions(resolver, this.queues).map(
+      (config) =>
+        new SqsEventSourceMapping(config, {
+          client: this.sqs.client,
+          functions: this.functions,
+          region: resolver.pseudo.region,
+          log: this.options.log,
+        }),
+    );
+    for (const mapping of this.eventSources) mapping.start();
+  }
+
+  async #stopEventSources(): Promise<void> {
+    const running = this.eventSources;
+    this.eventSources = [];
+    await Promise.allSettled(running.map((mapping) => mapping.stop()));
   }
 
   #lambdaConfig(fn: FunctionDefinition) {
@@ -293,6 +327,8 @@ export class OfflineCloud {
       throw new Error('HTTP APIs were added or removed: restart npm run dev');
     }
     const webSocketDefinitions = webSocketApiDefinitions(resolver);
+    // Unsupported SQS event properties are refused before anything changes.
+    sqsEventsOf(template);
     if (
       webSocketDefinitions.length !== this.webSocketApis.size ||
       webSocketDefinitions.some((definition) => !this.webSocketApis.has(definition.logicalId))
@@ -345,6 +381,14 @@ export class OfflineCloud {
       },
       dynamodb: { endpoint: this.dynamodb.endpoint, tables: this.tables },
       sqs: { endpoint: this.sqs.endpoint, queues: this.queues },
+      eventSources: this.eventSources.map(({ config }) => ({
+        functionName: config.functionName,
+        queue: config.queue,
+        batchSize: config.batchSize,
+        maximumBatchingWindowInSeconds: config.maximumBatchingWindowInSeconds,
+        reportBatchItemFailures: config.reportBatchItemFailures,
+        enabled: config.enabled,
+      })),
       functions: Object.fromEntries(
         [...this.bundles].map(([name, bundle]) => [name, { bundleBytes: bundle.bytes }]),
       ),
@@ -352,6 +396,8 @@ export class OfflineCloud {
   }
 
   async stop(): Promise<void> {
+    // Pollers first: their batch in flight finishes (successes deleted) while its function still runs.
+    await this.#stopEventSources();
     await Promise.allSettled([
       ...[...this.httpApis.values()].map(({ api }) => api.stop()),
       ...[...this.webSocketApis.values()].map((api) => api.stop()),

@@ -143,6 +143,10 @@ function printSummary(): void {
     `${bold('JWT issuer')}     ${info.issuer.issuers.join(', ')} (JWKS ${info.issuer.jwksUri})`,
     `${bold('DynamoDB Local')} ${info.dynamodb.endpoint}  tables: ${Object.values(info.dynamodb.tables).join(', ')}`,
     `${bold('SQS (fauxqs)')}   ${info.sqs.endpoint}  queues: ${Object.keys(info.sqs.queues).join(', ') || 'none'}`,
+    ...info.eventSources.map(
+      (source) =>
+        `  ${source.queue.padEnd(27)}→ ${source.functionName.padEnd(22)} batch ${source.batchSize}, window ${source.maximumBatchingWindowInSeconds} s${source.reportBatchItemFailures ? ', ReportBatchItemFailures' : ''}${source.enabled ? '' : ' (disabled)'}`,
+    ),
     '',
     `Token:   npm run token -- --sub alice --scope "api/orders.read api/orders.write"`,
     ...[...cloud.webSocketApis.values()]

@@ -41,6 +41,8 @@ export interface OrderRecord {
   total: Money;
   note?: string;
   createdAt: string;
+  /** How the order arrived: absent for the HTTP API, `partner` for the partner queue. */
+  source?: 'partner';
 }
 
 /** What a customer sees of an order (the owner's id stays internal). */

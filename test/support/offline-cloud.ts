@@ -14,6 +14,11 @@ export interface OfflineCloudContext {
   dynamoEndpoint: string;
   /** Local table names by logical id. */
   tables: Record<string, string>;
+  /** The local SQS (fauxqs) endpoint, for the real SQSClient (any credentials; region below). */
+  sqsEndpoint: string;
+  region: string;
+  /** Local queue URLs by logical id. */
+  queues: Record<string, string>;
   /** The template's first WebSocket API ('' when the template has none): `ws://127.0.0.1:<port>/<stage>`. */
   webSocketUrl: string;
   /** Its `@connections` endpoint: `http://127.0.0.1:<port>/<stage>/@connections`. */
@@ -66,6 +71,9 @@ export default async function setup(project: TestProject) {
     audience,
     dynamoEndpoint: cloud.dynamodb.endpoint,
     tables: cloud.tables,
+    sqsEndpoint: cloud.sqs.endpoint,
+    region: cloud.resolver.pseudo.region,
+    queues: cloud.queues,
     webSocketUrl: webSocketApi?.url ?? '',
     connectionsEndpoint: webSocketApi?.connectionsEndpoint ?? '',
     controlUrl,

@@ -1,15 +1,25 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
-import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 // Only schema modules: they read no environment, so the template project can import them as they are.
 import { JoinRoomMessage, LeaveRoomMessage, SendMessageMessage } from '../../functions/chat/protocol.ts';
 import { OrderId, ProductId } from '../../functions/lib/ids.ts';
 import { CreateOrderInput } from '../../functions/orders/order.ts';
+import { PartnerOrderMessage } from '../../functions/orders/partner-order.ts';
 import { ProductInput } from '../../functions/products/product.ts';
 import { type FunctionDefinition, functionsOf, type JsonObject, loadTemplate } from '../../local/template.ts';
-import { ROOT, type Route, routesOf, type WebSocketRoute, webSocketRoutesOf } from './rules.ts';
+import {
+  ROOT,
+  type Route,
+  routesOf,
+  type SqsEventSource,
+  sqsEventSourcesOf,
+  type WebSocketRoute,
+  webSocketRoutesOf,
+} from './rules.ts';
 
 /**
  * The schemas each handler validates its input with. A new route with a body or path parameters needs an
@@ -27,6 +37,11 @@ const MESSAGE_SCHEMAS: Record<string, z.ZodType> = {
   'join-room': JoinRoomMessage,
   'leave-room': LeaveRoomMessage,
   'send-message': SendMessageMessage,
+};
+
+/** The message schema each SQS-triggered function validates a record's body with (by handler file). */
+const QUEUE_MESSAGE_SCHEMAS: Record<string, z.ZodType> = {
+  'process-partner-orders': PartnerOrderMessage,
 };
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -405,6 +420,82 @@ const checkWebSocketSample = (entry: WebSocketFunction, event: WebSocketSample):
 const readEvent = (route: Route): HttpApiEvent =>
   JSON.parse(readFileSync(resolve(eventsDir, `${handlerFile(route)}.json`), 'utf8')) as HttpApiEvent;
 
+// ---------------------------------------------------------------- SQS events
+
+/** A queue consumer's event is named like a WebSocket function's: `functions/orders/x.ts` → `orders-x`. */
+const sqsSources = sqsEventSourcesOf(template);
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const SYSTEM_ATTRIBUTES = [
+  'ApproximateReceiveCount',
+  'SentTimestamp',
+  'SenderId',
+  'ApproximateFirstReceiveTimestamp',
+];
+
+/** Everything wrong with `event` as the batch the SQS event source mapping sends `source`'s function. */
+function checkSqsEvent(source: SqsEventSource, event: SQSEvent): string[] {
+  const violations: string[] = [];
+  const fail = (message: string) => violations.push(message);
+  const records = Array.isArray(event.Records) ? event.Records : [];
+  const batchSize = Number(source.properties.BatchSize ?? 10);
+  if (records.length === 0) fail('Records is empty');
+  if (records.length > batchSize) fail(`${records.length} records exceed the event's BatchSize ${batchSize}`);
+  const entry = String((source.fn.buildProperties?.EntryPoints as string[] | undefined)?.[0]);
+  const file = basename(entry, extname(entry));
+  const schema = QUEUE_MESSAGE_SCHEMAS[file];
+  if (!schema) fail(`add the message schema of ${file} to QUEUE_MESSAGE_SCHEMAS`);
+  const ids = new Set<string>();
+  records.forEach((record, index) => {
+    const where = `Records[${index}]`;
+    if (!z.uuid().safeParse(record.messageId).success) fail(`${where}.messageId is not a UUID`);
+    if (ids.has(record.messageId)) fail(`${where}.messageId repeats another record's`);
+    ids.add(record.messageId);
+    if (typeof record.receiptHandle !== 'string' || record.receiptHandle.length < 20) {
+      fail(`${where}.receiptHandle is missing`);
+    }
+    if (typeof record.body !== 'string') fail(`${where}.body is not a string`);
+    else if (record.md5OfBody !== createHash('md5').update(record.body, 'utf8').digest('hex')) {
+      fail(`${where}.md5OfBody is not the MD5 of body`);
+    }
+    if (record.eventSource !== 'aws:sqs') fail(`${where}.eventSource is not aws:sqs`);
+    const arn = /^arn:aws:sqs:([a-z0-9-]+):(\d{12}):([\w-]{1,80})$/.exec(record.eventSourceARN ?? '');
+    if (!arn) fail(`${where}.eventSourceARN is not an SQS queue ARN`);
+    else if (arn[1] !== record.awsRegion) fail(`${where}.eventSourceARN is in another region than awsRegion`);
+    if (!AWS_REGION.test(record.awsRegion ?? '')) fail(`${where}.awsRegion is not a region`);
+    const attributes = (record.attributes ?? {}) as unknown as Record<string, unknown>;
+    for (const name of SYSTEM_ATTRIBUTES) {
+      if (typeof attributes[name] !== 'string') fail(`${where}.attributes.${name} is not a string`);
+    }
+    if (!/^[1-9]\d*$/.test(String(attributes.ApproximateReceiveCount))) {
+      fail(`${where}.attributes.ApproximateReceiveCount is not a count`);
+    }
+    if (Number(attributes.ApproximateFirstReceiveTimestamp) < Number(attributes.SentTimestamp)) {
+      fail(`${where}.attributes.ApproximateFirstReceiveTimestamp is before SentTimestamp`);
+    }
+    if (typeof record.messageAttributes !== 'object' || record.messageAttributes === null) {
+      fail(`${where}.messageAttributes is missing (Lambda sends {} when there are none)`);
+    }
+    if (schema && typeof record.body === 'string') {
+      let body: unknown;
+      try {
+        body = JSON.parse(record.body);
+      } catch {
+        fail(`${where}.body is not JSON`);
+        return;
+      }
+      const result = schema.safeParse(body);
+      if (!result.success) fail(`${where}.body fails the handler schema: ${result.error.message}`);
+    }
+  });
+  if (new Set(records.map((record) => record.eventSourceARN)).size > 1) {
+    fail('the records come from more than one queue');
+  }
+  return violations;
+}
+
+const readSqsEvent = (source: SqsEventSource): SQSEvent =>
+  JSON.parse(readFileSync(resolve(eventsDir, `${webSocketEventName(source.fn)}.json`), 'utf8')) as SQSEvent;
+
 describe('sample events (events/<handler>.json for `sam local invoke -e`)', () => {
   it('exist for every HTTP API route', () => {
     const missing = routes
@@ -421,8 +512,20 @@ describe('sample events (events/<handler>.json for `sam local invoke -e`)', () =
     expect(missing).toEqual([]);
   });
 
+  it('exist for every SQS-triggered function (events/<folder>-<handler>.json)', () => {
+    expect(sqsSources.length).toBeGreaterThan(0);
+    const missing = sqsSources
+      .map(({ fn }) => `events/${webSocketEventName(fn)}.json`)
+      .filter((file) => !existsSync(resolve(ROOT, file)));
+    expect(missing).toEqual([]);
+  });
+
   it('belong to a function of the template', () => {
-    const known = new Set([...routes.map(handlerFile), ...webSocket.map(({ fn }) => webSocketEventName(fn))]);
+    const known = new Set([
+      ...routes.map(handlerFile),
+      ...webSocket.map(({ fn }) => webSocketEventName(fn)),
+      ...sqsSources.map(({ fn }) => webSocketEventName(fn)),
+    ]);
     const orphans = readdirSync(eventsDir).filter((file) => !known.has(basename(file, '.json')));
     expect(orphans).toEqual([]);
   });
@@ -444,6 +547,60 @@ describe('sample events (events/<handler>.json for `sam local invoke -e`)', () =
     ),
   )('%s is what the WebSocket API sends', (_name, entry) => {
     expect(checkWebSocketSample(entry, readWebSocketEvent(entry.fn))).toEqual([]);
+  });
+
+  it.each(
+    sqsSources.map(
+      (source) => [`${webSocketEventName(source.fn)}.json (${source.queue ?? '?'})`, source] as const,
+    ),
+  )('%s is what the SQS event source mapping sends', (_name, source) => {
+    expect(checkSqsEvent(source, readSqsEvent(source))).toEqual([]);
+  });
+});
+
+describe('the SQS event checks catch', () => {
+  const [source] = sqsSources;
+  const edited = (edit: (event: SQSEvent) => void) => {
+    if (!source) throw new Error('The template has no SQS event source');
+    const event = readSqsEvent(source);
+    edit(event);
+    return checkSqsEvent(source, event).join('\n');
+  };
+
+  it('a body edited without its MD5', () => {
+    expect(
+      edited((event) => {
+        const [record] = event.Records;
+        if (record) record.body = record.body.replace('"quantity":2', '"quantity":3');
+      }),
+    ).toContain('Records[0].md5OfBody is not the MD5 of body');
+  });
+
+  it('a body the handler would refuse', () => {
+    expect(
+      edited((event) => {
+        const [record] = event.Records;
+        if (!record) return;
+        record.body = JSON.stringify({ ...JSON.parse(record.body), orderId: 'order-1' });
+        record.md5OfBody = createHash('md5').update(record.body).digest('hex');
+      }),
+    ).toContain('Records[0].body fails the handler schema');
+  });
+
+  it('system attributes as numbers, a foreign event source, and more records than BatchSize', () => {
+    const violations = edited((event) => {
+      const [record] = event.Records;
+      if (!record) return;
+      (record.attributes as unknown as Record<string, unknown>).ApproximateReceiveCount = 1;
+      record.eventSource = 'aws:sns';
+      event.Records = Array.from({ length: 11 }, (_, index) => ({
+        ...record,
+        messageId: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+      }));
+    });
+    expect(violations).toContain('Records[0].attributes.ApproximateReceiveCount is not a string');
+    expect(violations).toContain('Records[0].eventSource is not aws:sqs');
+    expect(violations).toContain("11 records exceed the event's BatchSize 10");
   });
 });
 

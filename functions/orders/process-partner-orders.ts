@@ -1,0 +1,116 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { documentClient } from '../lib/clients.ts';
+import { requireEnv } from '../lib/env.ts';
+import { badRequest, HttpError } from '../lib/errors.ts';
+import { logger, metrics, tracer } from '../lib/powertools.ts';
+import { validate } from '../lib/validation.ts';
+import type { OrderRecord } from './order.ts';
+import { PartnerOrderMessage, partnerCustomerId } from './partner-order.ts';
+import { priceOrder } from './pricing.ts';
+
+const ORDERS_TABLE = requireEnv('ORDERS_TABLE');
+const PRODUCTS_TABLE = requireEnv('PRODUCTS_TABLE');
+
+const processor = new BatchProcessor(EventType.SQS);
+
+/**
+ * SQS consumer of the orders queue: each message is one partner order, priced from the catalogue and written
+ * to the Orders table under `partner#<partnerId>`. Records fail one by one (partial batch response): a message
+ * that cannot become an order is retried and, after the queue's maxReceiveCount, lands in the dead-letter
+ * queue, without holding up the rest of its batch. A redelivered message whose order exists already succeeds
+ * without writing again (idempotent on orderId).
+ */
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(captureLambdaHandler(tracer))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .handler(async (event, context) =>
+    // A batch in which every record fails is answered like any other (each record listed), not with an
+    // error: poison messages are an expected outcome here, measured by PartnerOrderRejected.
+    processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false }),
+  );
+
+async function processRecord(record: SQSRecord): Promise<void> {
+  const { messageId } = record;
+  try {
+    await placeOrder(parseMessage(record.body), messageId);
+  } catch (error) {
+    if (error instanceof HttpError) {
+      // The message itself is wrong (malformed, invalid, unpriceable): retrying cannot help, the DLQ keeps it.
+      logger.warn('Partner order refused', {
+        messageId,
+        receiveCount: record.attributes.ApproximateReceiveCount,
+        code: error.code,
+        reason: error.message,
+        details: error.details,
+      });
+      metrics.addMetric('PartnerOrderRejected', MetricUnit.Count, 1);
+    } else {
+      logger.error('Partner order failed', { messageId, error: error as Error });
+      metrics.addMetric('UnhandledError', MetricUnit.Count, 1);
+    }
+    throw error;
+  }
+}
+
+/** The message body as JSON, checked against the one message schema; failures are HttpErrors with the reason. */
+export function parseMessage(body: string): PartnerOrderMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw badRequest('The message body is not valid JSON');
+  }
+  return validate(PartnerOrderMessage, value, 'body');
+}
+
+async function placeOrder(message: PartnerOrderMessage, messageId: string): Promise<void> {
+  const { items, total } = await priceOrder(PRODUCTS_TABLE, message.order);
+  const order: OrderRecord = {
+    orderId: message.orderId,
+    customerId: partnerCustomerId(message.partnerId),
+    status: 'PLACED',
+    items,
+    total,
+    note: message.order.note,
+    // Normalised to the UTC form every other order has, so the byCustomer index sorts them all alike.
+    createdAt: new Date(message.receivedAt).toISOString(),
+    source: 'partner',
+  };
+  try {
+    await documentClient.send(
+      new PutCommand({
+        TableName: ORDERS_TABLE,
+        Item: order,
+        ConditionExpression: 'attribute_not_exists(orderId)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    // The order exists: a redelivery of a message already written (SQS delivers at least once) succeeds as it
+    // is. An order id that belongs to somebody else is never overwritten, and the message is kept for a human.
+    const existing = error.Item?.customerId?.S;
+    if (existing !== order.customerId) {
+      throw new HttpError(409, 'OrderIdTaken', "The order id belongs to another customer's order");
+    }
+    logger.info('Partner order is a duplicate; already placed', { messageId, orderId: order.orderId });
+    metrics.addMetric('PartnerOrderDuplicate', MetricUnit.Count, 1);
+    return;
+  }
+  metrics.addMetric('PartnerOrderCreated', MetricUnit.Count, 1);
+  logger.info('Partner order placed', {
+    messageId,
+    orderId: order.orderId,
+    partnerId: message.partnerId,
+    lines: items.length,
+  });
+}

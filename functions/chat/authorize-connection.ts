@@ -1,12 +1,10 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import type { APIGatewayAuthorizerWithContextResult } from 'aws-lambda';
 import { requireEnv } from '../lib/env.ts';
-import { logger, metrics, tracer } from '../lib/powertools.ts';
+import { API_REQUEST_ID, observability } from '../lib/middleware.ts';
+import { logger, metrics } from '../lib/powertools.ts';
 
 /** The REQUEST authoriser event of a WebSocket `$connect` (no HTTP method, path or path parameters). */
 export interface WebSocketAuthorizerEvent {
@@ -49,9 +47,7 @@ export const verifier = CognitoJwtVerifier.create({
  * else throws `Unauthorized`, which API Gateway answers with 401 and no connection.
  */
 export const handler = middy<WebSocketAuthorizerEvent, AuthorizerResult>()
-  .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }))
-  .use(captureLambdaHandler(tracer))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .use(observability(API_REQUEST_ID))
   .handler(async (event) => {
     const token = event.queryStringParameters?.token;
     let claims: { sub: string; username?: unknown };

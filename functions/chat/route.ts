@@ -1,7 +1,4 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type {
   APIGatewayEventWebsocketRequestContextV2,
@@ -9,7 +6,8 @@ import type {
   Context,
 } from 'aws-lambda';
 import { forbidden, HttpError } from '../lib/errors.ts';
-import { logger, metrics, tracer } from '../lib/powertools.ts';
+import { API_REQUEST_ID, observability } from '../lib/middleware.ts';
+import { logger, metrics } from '../lib/powertools.ts';
 import { reply } from './management.ts';
 import { errorFrame } from './protocol.ts';
 
@@ -102,10 +100,8 @@ export function webSocketRoute(
   { replies = true }: { replies?: boolean } = {},
 ) {
   return middy<WebSocketEvent, WebSocketResult>()
-    .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }))
+    .use(observability(API_REQUEST_ID))
     .use(connectionKeys)
-    .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(webSocketErrors(replies))
     .handler(handler);
 }

@@ -39,17 +39,24 @@ export function httpErrors<TEvent extends HttpEvent>(): MiddlewareObj<TEvent, Ht
   };
 }
 
+/** API Gateway's request id, in every kind of API event: the correlation id of the logs. */
+export const API_REQUEST_ID = 'requestContext.requestId';
+
 /**
- * The middy stack of every HTTP API route: Powertools logger (Lambda context and API request id as the
- * correlation id), tracer, metrics (with a cold-start metric) and the error model.
+ * Powertools around every function: the logger with the Lambda context (and the correlation id found at
+ * `correlationIdPath`, if the event has one), the tracer, and metrics with a cold-start metric.
  */
+export function observability(correlationIdPath?: string) {
+  return [
+    injectLambdaContext(logger, { ...(correlationIdPath ? { correlationIdPath } : {}), resetKeys: true }),
+    captureLambdaHandler(tracer),
+    logMetrics(metrics, { captureColdStartMetric: true }),
+  ];
+}
+
+/** The middy stack of every HTTP API route: observability with the API request id, and the error model. */
 export function httpRoute<TEvent extends HttpEvent>(
   handler: (event: TEvent, context: Context) => Promise<HttpResult>,
 ) {
-  return middy<TEvent, HttpResult>()
-    .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }))
-    .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }))
-    .use(httpErrors())
-    .handler(handler);
+  return middy<TEvent, HttpResult>().use(observability(API_REQUEST_ID)).use(httpErrors()).handler(handler);
 }

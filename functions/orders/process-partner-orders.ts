@@ -1,8 +1,5 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
@@ -10,7 +7,8 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { documentClient } from '../lib/clients.ts';
 import { requireEnv } from '../lib/env.ts';
 import { badRequest, HttpError } from '../lib/errors.ts';
-import { logger, metrics, tracer } from '../lib/powertools.ts';
+import { observability } from '../lib/middleware.ts';
+import { logger, metrics } from '../lib/powertools.ts';
 import { validate } from '../lib/validation.ts';
 import type { OrderRecord } from './order.ts';
 import { PartnerOrderMessage, partnerCustomerId } from './partner-order.ts';
@@ -29,9 +27,7 @@ const processor = new BatchProcessor(EventType.SQS);
  * without writing again (idempotent on orderId).
  */
 export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(captureLambdaHandler(tracer))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .use(observability())
   .handler(async (event, context) =>
     // A batch in which every record fails is answered like any other (each record listed), not with an
     // error: poison messages are an expected outcome here, measured by PartnerOrderRejected.

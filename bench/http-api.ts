@@ -4,10 +4,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createResolver, httpApiDefinitions } from '../local/cloud.ts';
+import { httpApiDefinitions } from '../local/cloud.ts';
 import { DEV_SIGNING_KEY_FILE, loadOrCreateSigningKey, signToken } from '../local/issuer.ts';
 import { stringifyClaims } from '../local/jwt-authorizer.ts';
 import { freePort } from '../local/ports.ts';
+import { createResolver } from '../local/resolver.ts';
 import { environmentOf, functionsOf, loadTemplate } from '../local/template.ts';
 
 /**

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createResolver, httpApiDefinitions } from './cloud.ts';
+import { httpApiDefinitions } from './cloud.ts';
 import { DEV_SIGNING_KEY_FILE, loadOrCreateSigningKey, signToken } from './issuer.ts';
+import { createResolver } from './resolver.ts';
 import { loadTemplate } from './template.ts';
 
 const HELP = `npm run token -- --sub <user> [options]

@@ -1,21 +1,14 @@
 import { inject } from 'vitest';
-import { environmentOf, functionsOf, loadTemplate, Resolver } from '../../local/template.ts';
+import { createResolver } from '../../local/resolver.ts';
+import { environmentOf, functionsOf, loadTemplate } from '../../local/template.ts';
 
 /**
  * Gives the test worker the environment Lambda would give the functions: every function's variables as the
- * template declares them (resolved to local table names), local credentials, and DynamoDB Local when the
- * project started one. Handlers read their configuration when first imported, so this runs before any test file.
+ * template declares them (resolved with the offline cloud's own resolver, so tables, user pools and clients have
+ * their local identities), local credentials, and DynamoDB Local when the project started one. Handlers read
+ * their configuration when first imported, so this runs before any test file.
  */
-const resolver = new Resolver(loadTemplate());
-// Cognito resources answer Ref with the ids the offline cloud gives them (local/cloud.ts createResolver), so a
-// function that names its user pool and app client (the WebSocket authoriser) is configured as it is offline.
-for (const [logicalId, resource] of Object.entries(resolver.template.Resources)) {
-  if (resource.Type === 'AWS::Cognito::UserPool') {
-    resolver.bind(logicalId, { ref: `${resolver.pseudo.region}_${logicalId}` });
-  } else if (resource.Type === 'AWS::Cognito::UserPoolClient') {
-    resolver.bind(logicalId, { ref: `local${logicalId}` });
-  }
-}
+const resolver = createResolver(loadTemplate(), undefined);
 const merged: Record<string, string> = {};
 for (const fn of functionsOf(resolver.template)) {
   for (const [name, value] of Object.entries(environmentOf(fn, resolver))) {

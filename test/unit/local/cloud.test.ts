@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { createResolver, httpApiDefinitions } from '../../../local/cloud.ts';
+import { httpApiDefinitions } from '../../../local/cloud.ts';
 import { JwtAuthorizer } from '../../../local/jwt-authorizer.ts';
+import { createResolver } from '../../../local/resolver.ts';
 import { loadTemplate, parseTemplate, UnsupportedTemplateError } from '../../../local/template.ts';
 
 /** A template with one HTTP API and one function whose HttpApi event has the given properties. */

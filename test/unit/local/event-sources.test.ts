@@ -7,13 +7,13 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, test } from 'vitest';
-import { createResolver } from '../../../local/cloud.ts';
 import {
   failedMessageIds,
   type Invocable,
   SqsEventSourceMapping,
   sqsEventSourceDefinitions,
 } from '../../../local/event-sources.ts';
+import { createResolver } from '../../../local/resolver.ts';
 import { createQueues, type LocalSqs, startSqs } from '../../../local/sqs.ts';
 import { loadTemplate, parseTemplate, UnsupportedTemplateError } from '../../../local/template.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createResolver } from '../../../local/cloud.ts';
+import { createResolver } from '../../../local/resolver.ts';
 import { loadTemplate, parseTemplate, UnsupportedTemplateError } from '../../../local/template.ts';
 import { webSocketApiDefinitions } from '../../../local/websocket.ts';
 

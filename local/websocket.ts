@@ -102,6 +102,14 @@ interface Handshake {
   domainName: string;
 }
 
+const CONNECT = { routeKey: '$connect', eventType: 'CONNECT' } as const;
+
+/** The connection a handshake opens; the authoriser sees it before any authoriser context exists. */
+function connectionOf(handshake: Handshake, authorizer: ConnectionInfo['authorizer']): ConnectionInfo {
+  const { connectionId: id, connectedAt, sourceIp, userAgent, domainName } = handshake;
+  return { id, connectedAt, sourceIp, userAgent, domainName, authorizer };
+}
+
 type AuthorizerResult =
   | { ok: true; authorizer: Record<string, unknown> | undefined }
   | { ok: false; status: number; message: string };
@@ -270,6 +278,7 @@ export class LocalWebSocketApi {
       : ({ ok: true, authorizer: undefined } as const);
     if (!authorized.ok) return rejectHandshake(socket, authorized.status, { message: authorized.message });
 
+    const info = connectionOf(handshake, authorized.authorizer);
     let protocol: string | undefined;
     if (route) {
       const event = {
@@ -277,7 +286,7 @@ export class LocalWebSocketApi {
         multiValueHeaders: handshake.multiValueHeaders,
         ...queryParameters(handshake.query),
         ...this.#stageVariables(),
-        requestContext: this.#connectContext(handshake, authorized.authorizer),
+        requestContext: this.#requestContext(info, CONNECT),
         isBase64Encoded: false,
       };
       const outcome = await this.#invoke(route.functionName, event);
@@ -290,14 +299,6 @@ export class LocalWebSocketApi {
       protocol = subprotocolOf(result?.headers);
     }
 
-    const info: ConnectionInfo = {
-      id: handshake.connectionId,
-      connectedAt: handshake.connectedAt,
-      sourceIp: handshake.sourceIp,
-      userAgent: handshake.userAgent,
-      domainName: handshake.domainName,
-      authorizer: authorized.authorizer,
-    };
     if (socket.destroyed) {
       // The client left while $connect ran: the backend has seen the connection, so it hears of its end.
       void this.#disconnectEvent(info, 1006, '');
@@ -305,20 +306,6 @@ export class LocalWebSocketApi {
     }
     if (protocol) this.#protocols.set(request, protocol);
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.#open(ws, info));
-  }
-
-  /** The requestContext of the handshake, for the authoriser (no authoriser context yet) and for `$connect`. */
-  #connectContext(handshake: Handshake, authorizer: ConnectionInfo['authorizer']) {
-    return this.#requestContext({
-      routeKey: '$connect',
-      eventType: 'CONNECT',
-      connectionId: handshake.connectionId,
-      connectedAt: handshake.connectedAt,
-      sourceIp: handshake.sourceIp,
-      userAgent: handshake.userAgent,
-      domainName: handshake.domainName,
-      authorizer,
-    });
   }
 
   /** The REQUEST authoriser: identity sources first (none missing), then the function's policy. */
@@ -341,7 +328,7 @@ export class LocalWebSocketApi {
       queryStringParameters: query.queryStringParameters ?? {},
       multiValueQueryStringParameters: query.multiValueQueryStringParameters ?? {},
       stageVariables: this.#config.stageVariables,
-      requestContext: this.#connectContext(handshake, undefined),
+      requestContext: this.#requestContext(connectionOf(handshake, undefined), CONNECT),
     };
     const started = performance.now();
     const outcome = await this.#invoke(authorizer.functionName, event);
@@ -431,16 +418,7 @@ export class LocalWebSocketApi {
       multiValueHeaders: { Host: [connection.domainName], 'X-Forwarded-For': [connection.sourceIp] },
       ...this.#stageVariables(),
       requestContext: {
-        ...this.#requestContext({
-          routeKey: '$disconnect',
-          eventType: 'DISCONNECT',
-          connectionId: connection.id,
-          connectedAt: connection.connectedAt,
-          sourceIp: connection.sourceIp,
-          userAgent: connection.userAgent,
-          domainName: connection.domainName,
-          authorizer: connection.authorizer,
-        }),
+        ...this.#requestContext(connection, { routeKey: '$disconnect', eventType: 'DISCONNECT' }),
         disconnectStatusCode: code,
         disconnectReason: reason,
       },
@@ -467,16 +445,10 @@ export class LocalWebSocketApi {
     if (!route) return frame('Forbidden');
     if (route.bucket && !route.bucket.take()) return frame('Too Many Requests');
     const event = {
-      requestContext: this.#requestContext({
+      requestContext: this.#requestContext(connection, {
         routeKey: route.routeKey,
         messageId: awsId(),
         eventType: 'MESSAGE',
-        connectionId: connection.id,
-        connectedAt: connection.connectedAt,
-        sourceIp: connection.sourceIp,
-        userAgent: connection.userAgent,
-        domainName: connection.domainName,
-        authorizer: connection.authorizer,
         requestId,
       }),
       body: text ?? data.toString('base64'),
@@ -506,18 +478,15 @@ export class LocalWebSocketApi {
     return key !== '$connect' && key !== '$disconnect' && this.#routes.has(key) ? key : '$default';
   }
 
-  #requestContext(details: {
-    routeKey: string;
-    eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT';
-    messageId?: string;
-    connectionId: string;
-    connectedAt: number;
-    sourceIp: string;
-    userAgent: string;
-    domainName: string;
-    authorizer: Record<string, unknown> | undefined;
-    requestId?: string;
-  }): Record<string, unknown> {
+  #requestContext(
+    connection: ConnectionInfo,
+    details: {
+      routeKey: string;
+      eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT';
+      messageId?: string;
+      requestId?: string;
+    },
+  ): Record<string, unknown> {
     const now = new Date();
     return {
       routeKey: details.routeKey,
@@ -527,14 +496,14 @@ export class LocalWebSocketApi {
       requestTime: clfTime(now),
       messageDirection: 'IN',
       stage: this.#config.stage,
-      connectedAt: details.connectedAt,
+      connectedAt: connection.connectedAt,
       requestTimeEpoch: now.getTime(),
-      identity: { sourceIp: details.sourceIp, userAgent: details.userAgent },
+      identity: { sourceIp: connection.sourceIp, userAgent: connection.userAgent },
       requestId: details.requestId ?? awsId(),
-      domainName: details.domainName,
-      connectionId: details.connectionId,
+      domainName: connection.domainName,
+      connectionId: connection.id,
       apiId: this.#config.apiId,
-      ...(details.authorizer ? { authorizer: details.authorizer } : {}),
+      ...(connection.authorizer ? { authorizer: connection.authorizer } : {}),
     };
   }
 

@@ -7,9 +7,9 @@ import { promisify } from 'node:util';
 import { httpApiDefinitions } from '../local/cloud.ts';
 import { DEV_SIGNING_KEY_FILE, loadOrCreateSigningKey, signToken } from '../local/issuer.ts';
 import { stringifyClaims } from '../local/jwt-authorizer.ts';
-import { freePort } from '../local/ports.ts';
 import { createResolver } from '../local/resolver.ts';
 import { environmentOf, functionsOf, loadTemplate } from '../local/template.ts';
+import { spawnDev } from '../test/support/dev-process.ts';
 
 /**
  * `npm run bench`: the offline cloud's HTTP API against a bare node:http server calling the same bundled
@@ -45,41 +45,21 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 // 1. `npm run dev` from spawn to the first request answered by a function (DynamoDB Local included).
-const ports = {
-  http: await freePort(),
-  issuer: await freePort(),
-  dynamodb: await freePort(),
-  sqs: await freePort(),
-};
 const bootStarted = performance.now();
-const dev = spawn(
-  node,
-  [
-    '--disable-warning=ExperimentalWarning',
-    'local/dev.ts',
-    '--state-dir',
-    stateDir,
-    '--http-port',
-    String(ports.http),
-    '--issuer-port',
-    String(ports.issuer),
-    '--dynamodb-port',
-    String(ports.dynamodb),
-    '--sqs-port',
-    String(ports.sqs),
-    '--no-watch',
-    '--no-seed',
-    // The template's stage throttle would cap the measurement at its rate limit.
-    '--parameter',
-    'HttpApiRateLimit=1000000',
-    '--parameter',
-    'HttpApiBurstLimit=1000000',
-  ],
-  { stdio: 'ignore' },
-);
+// The template's stage throttle would cap the measurement at its rate limit.
+const dev = spawnDev(stateDir, [
+  '--no-seed',
+  '--parameter',
+  'HttpApiRateLimit=1000000',
+  '--parameter',
+  'HttpApiBurstLimit=1000000',
+]);
 // Whatever happens below, no server outlives the benchmark.
-process.on('exit', () => dev.kill('SIGINT'));
-const meUrl = `http://127.0.0.1:${ports.http}/me`;
+process.on('exit', () => dev.child.kill('SIGINT'));
+await dev.ready();
+const httpApi = (await dev.stack()).httpApis.HttpApi;
+if (!httpApi) throw new Error('The template has no HttpApi');
+const meUrl = `${httpApi.url}/me`;
 let bootMs = 0;
 for (;;) {
   const answer = await fetch(meUrl, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
@@ -87,7 +67,6 @@ for (;;) {
     bootMs = performance.now() - bootStarted;
     break;
   }
-  if (dev.exitCode !== null) throw new Error('npm run dev exited before answering');
   await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
@@ -102,7 +81,7 @@ const cloudConcurrent = await load(
   String(CONNECTIONS),
   String(SECONDS),
 );
-await stop(dev);
+await dev.stop();
 
 // 3. The floor: the same bundle behind a bare node:http server, with the claims the authoriser would pass.
 const getMe = functionsOf(resolver.template).find((fn) => fn.properties.Handler === 'get-me.handler');

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { DEV_SIGNING_KEY_FILE, loadOrCreateSigningKey, signToken } from '../local/issuer.ts';
+import { spawnDev } from '../test/support/dev-process.ts';
 
 /**
  * `npm run bench:websocket`: broadcast fan-out offline. `npm run dev` runs in its own process (as for a user);
@@ -24,50 +24,27 @@ interface Member {
 
 const stateDir = await mkdtemp(join(tmpdir(), 'bench-ws-'));
 const key = await loadOrCreateSigningKey(join(stateDir, DEV_SIGNING_KEY_FILE));
-const ports = [
-  '--http-port',
-  '--websocket-port',
-  '--chat-port',
-  '--issuer-port',
-  '--dynamodb-port',
-  '--sqs-port',
-];
-const dev = spawn(
-  process.execPath,
-  [
-    '--disable-warning=ExperimentalWarning',
-    'local/dev.ts',
-    '--state-dir',
-    stateDir,
-    '--no-watch',
-    '--no-seed',
-    ...ports.flatMap((option) => [option, '0']),
-    // Lift the stage throttles: the benchmark measures fan-out, not the template's rate limits.
-    '--parameter',
-    'ChatRateLimit=1000000',
-    '--parameter',
-    'ChatBurstLimit=1000000',
-  ],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
+// Lift the stage throttles: the benchmark measures fan-out, not the template's rate limits.
+const dev = spawnDev(
+  stateDir,
+  ['--no-seed', '--parameter', 'ChatRateLimit=1000000', '--parameter', 'ChatBurstLimit=1000000'],
+  {
+    stderr: 'inherit',
+  },
 );
-process.on('exit', () => dev.kill('SIGINT'));
-let output = '';
-dev.stdout?.on('data', (chunk) => (output += chunk));
-while (!output.includes('Ready in')) {
-  if (dev.exitCode !== null) throw new Error(`npm run dev exited:\n${output}`);
-  await new Promise((resolve) => setTimeout(resolve, 50));
-}
-const stack = JSON.parse(await readFile(join(stateDir, 'stack.json'), 'utf8'));
-const [api] = Object.values(stack.webSocketApis ?? {}) as { url: string }[];
-if (!api) throw new Error('The template has no WebSocket API');
+process.on('exit', () => dev.child.kill('SIGINT'));
+await dev.ready();
+const stack = await dev.stack();
+const [api] = Object.values(stack.webSocketApis ?? {});
+const [issuer] = stack.issuer.issuers;
+const [clientId] = stack.issuer.audiences;
+if (!api || !issuer || !clientId) throw new Error('The template needs a WebSocket API and a JWT authoriser');
+const authoriser = { issuer, clientId };
+const webSocketUrl = api.url;
 
 async function connect(sub: string): Promise<Member> {
-  const token = await signToken(key, {
-    issuer: stack.issuer.issuers[0],
-    clientId: stack.issuer.audiences[0],
-    sub,
-  });
-  const socket = new WebSocket(`${api?.url}?token=${encodeURIComponent(token)}`);
+  const token = await signToken(key, { ...authoriser, sub });
+  const socket = new WebSocket(`${webSocketUrl}?token=${encodeURIComponent(token)}`);
   const waiting: {
     type: string;
     predicate: (event: Record<string, unknown>) => boolean;
@@ -130,6 +107,5 @@ for (const size of SIZES) {
 process.stdout.write(`Broadcast fan-out offline (Node ${process.versions.node}, ${ROUNDS} rounds each)\n`);
 process.stdout.write('| room members | send → last member received (each round, sorted) | median |\n');
 for (const row of rows) process.stdout.write(`${row}\n`);
-dev.kill('SIGINT');
-await new Promise((resolve) => dev.once('exit', resolve));
+await dev.stop();
 await rm(stateDir, { recursive: true, force: true });

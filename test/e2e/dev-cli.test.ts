@@ -1,64 +1,53 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
+import { type DevProcess, spawnDev } from '../support/dev-process.ts';
 
 const run = promisify(execFile);
 let stateDir: string;
-let dev: ChildProcess;
-let output = '';
+let dev: DevProcess;
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'dev-cli-'));
-  dev = spawn(
-    process.execPath,
-    [
-      '--disable-warning=ExperimentalWarning',
-      'local/dev.ts',
-      '--state-dir',
-      stateDir,
-      '--no-watch',
-      '--http-port',
-      '0',
-      '--issuer-port',
-      '0',
-      '--dynamodb-port',
-      '0',
-      '--sqs-port',
-      '0',
-      '--websocket-port',
-      '0',
-      '--chat-port',
-      '0',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  dev.stdout?.on('data', (chunk) => (output += chunk));
-  dev.stderr?.on('data', (chunk) => (output += chunk));
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('Ready in')) {
-    if (dev.exitCode !== null || Date.now() > deadline)
-      throw new Error(`npm run dev did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  dev = spawnDev(stateDir);
+  await dev.ready();
 });
 
 afterAll(async () => {
-  if (dev.exitCode === null) dev.kill('SIGKILL');
+  if (dev.child.exitCode === null) dev.child.kill('SIGKILL');
   await rm(stateDir, { recursive: true, force: true });
 });
 
+/** stack.json with the entries these tests use; a missing one stops the test here, with the whole file shown. */
+async function readStack() {
+  const stack = await dev.stack();
+  const httpApi = stack.httpApis.HttpApi;
+  const chatApi = stack.webSocketApis?.ChatApi;
+  const chatPage = stack.chatPage;
+  if (!httpApi || !chatApi || !chatPage) {
+    throw new Error(`stack.json lacks HttpApi, ChatApi or chatPage:\n${JSON.stringify(stack, null, 2)}`);
+  }
+  return { stack, httpApi, chatApi, chatPage };
+}
+
+/** `npm run token -- <args>` against this dev process's signing key. */
+async function token(...args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, ['local/token.ts', '--state-dir', stateDir, ...args]);
+  return stdout.trim();
+}
+
 test('npm run dev prints every route with its authorisation and writes .local/stack.json', async () => {
-  expect(output).toMatch(
+  expect(dev.output()).toMatch(
     /POST\s+\/orders\s+→ CreateOrderFunction\s+JWT CognitoJwt scopes: api\/orders\.write/,
   );
-  const stack = JSON.parse(await readFile(join(stateDir, 'stack.json'), 'utf8'));
-  expect(stack.httpApis.HttpApi.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-  expect(stack.httpApis.HttpApi.routes).toContain('DELETE /orders/{id}');
+  const { stack, httpApi } = await readStack();
+  expect(httpApi.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect(httpApi.routes).toContain('DELETE /orders/{id}');
   expect(stack.issuer.issuers).toEqual(['https://cognito-idp.us-east-1.amazonaws.com/us-east-1_UserPool']);
   expect(stack.dynamodb.tables).toEqual({
     OrdersTable: 'OrdersTable',
@@ -71,21 +60,13 @@ test('npm run dev prints every route with its authorisation and writes .local/st
 });
 
 test('a token from npm run token is accepted, and the seeded catalogue can be ordered from', async () => {
-  const { stdout } = await run(process.execPath, [
-    'local/token.ts',
-    '--state-dir',
-    stateDir,
-    '--sub',
-    'cli-user',
-    '--scope',
-    'api/orders.read api/orders.write',
-  ]);
-  const stack = JSON.parse(await readFile(join(stateDir, 'stack.json'), 'utf8'));
-  const headers = { authorization: `Bearer ${stdout.trim()}`, 'content-type': 'application/json' };
-  const me = await fetch(`${stack.httpApis.HttpApi.url}/me`, { headers });
+  const jwt = await token('--sub', 'cli-user', '--scope', 'api/orders.read api/orders.write');
+  const { httpApi } = await readStack();
+  const headers = { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' };
+  const me = await fetch(`${httpApi.url}/me`, { headers });
   expect(await me.json()).toMatchObject({ sub: 'cli-user', scopes: ['api/orders.read', 'api/orders.write'] });
 
-  const order = await fetch(`${stack.httpApis.HttpApi.url}/orders`, {
+  const order = await fetch(`${httpApi.url}/orders`, {
     method: 'POST',
     headers,
     body: JSON.stringify({ items: [{ productId: 'green-tea', quantity: 1 }] }),
@@ -94,27 +75,19 @@ test('a token from npm run token is accepted, and the seeded catalogue can be or
 });
 
 test('an expired token from npm run token is refused', async () => {
-  const { stdout } = await run(process.execPath, [
-    'local/token.ts',
-    '--state-dir',
-    stateDir,
-    '--sub',
-    'late',
-    '--expires-in=-1m',
-  ]);
-  const stack = JSON.parse(await readFile(join(stateDir, 'stack.json'), 'utf8'));
-  const me = await fetch(`${stack.httpApis.HttpApi.url}/me`, {
-    headers: { authorization: `Bearer ${stdout.trim()}` },
+  const jwt = await token('--sub', 'late', '--expires-in=-1m');
+  const { httpApi } = await readStack();
+  const me = await fetch(`${httpApi.url}/me`, {
+    headers: { authorization: `Bearer ${jwt}` },
   });
   expect(me.status).toBe(401);
 });
 
 test('the summary lists the WebSocket API, its routes and authoriser; stack.json has its URLs', async () => {
-  const stack = JSON.parse(await readFile(join(stateDir, 'stack.json'), 'utf8'));
-  const { ChatApi } = stack.webSocketApis;
-  expect(ChatApi.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/dev$/);
-  expect(ChatApi.connectionsEndpoint).toBe(`${ChatApi.url.replace(/^ws:/, 'http:')}/@connections`);
-  expect(ChatApi.routes).toEqual([
+  const { chatApi, chatPage } = await readStack();
+  expect(chatApi.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/dev$/);
+  expect(chatApi.connectionsEndpoint).toBe(`${chatApi.url.replace(/^ws:/, 'http:')}/@connections`);
+  expect(chatApi.routes).toEqual([
     '$connect',
     '$disconnect',
     'joinroom',
@@ -122,25 +95,21 @@ test('the summary lists the WebSocket API, its routes and authoriser; stack.json
     'sendmessage',
     '$default',
   ]);
-  expect(output).toContain(`ChatApi\x1b[0m  ${ChatApi.url}  (@connections ${ChatApi.connectionsEndpoint})`);
-  expect(output).toMatch(
+  expect(dev.output()).toContain(
+    `ChatApi\x1b[0m  ${chatApi.url}  (@connections ${chatApi.connectionsEndpoint})`,
+  );
+  expect(dev.output()).toMatch(
     /\$connect\s+→ ChatConnectFunction\s+authoriser ChatAuthorizer → ChatAuthorizerFunction \(querystring\.token\)/,
   );
-  expect(output).toContain(`npx wscat -c "${ChatApi.url}?token=$(npm run -s token -- --sub alice)"`);
-  expect(stack.chatPage).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-  expect(await (await fetch(stack.chatPage)).text()).toContain('<title>Support chat (offline)</title>');
+  expect(dev.output()).toContain(`npx wscat -c "${chatApi.url}?token=$(npm run -s token -- --sub alice)"`);
+  expect(chatPage).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+  expect(await (await fetch(chatPage)).text()).toContain('<title>Support chat (offline)</title>');
 });
 
 test('a token from npm run token opens a chat connection (the wscat recipe); none is a 401', async () => {
-  const { stdout } = await run(process.execPath, [
-    'local/token.ts',
-    '--state-dir',
-    stateDir,
-    '--sub',
-    'alice',
-  ]);
-  const { url } = JSON.parse(await readFile(join(stateDir, 'stack.json'), 'utf8')).webSocketApis.ChatApi;
-  const socket = new WebSocket(`${url}?token=${stdout.trim()}`);
+  const jwt = await token('--sub', 'alice');
+  const { url } = (await readStack()).chatApi;
+  const socket = new WebSocket(`${url}?token=${jwt}`);
   await once(socket, 'open');
   socket.send(JSON.stringify({ action: 'joinroom', roomId: 'general' }));
   const [frame] = await once(socket, 'message');
@@ -154,12 +123,10 @@ test('a token from npm run token opens a chat connection (the wscat recipe); non
 });
 
 test('Ctrl-C stops the HTTP API, the WebSocket API, the chat page and DynamoDB Local', async () => {
-  const stack = JSON.parse(await readFile(join(stateDir, 'stack.json'), 'utf8'));
-  dev.kill('SIGINT');
-  const [code] = await once(dev, 'exit');
-  expect(code).toBe(0);
-  await expect(fetch(`${stack.httpApis.HttpApi.url}/me`)).rejects.toThrow();
+  const { stack, httpApi, chatApi, chatPage } = await readStack();
+  expect(await dev.stop()).toBe(0);
+  await expect(fetch(`${httpApi.url}/me`)).rejects.toThrow();
   await expect(fetch(stack.dynamodb.endpoint)).rejects.toThrow();
-  await expect(fetch(stack.webSocketApis.ChatApi.url.replace(/^ws:/, 'http:'))).rejects.toThrow();
-  await expect(fetch(stack.chatPage)).rejects.toThrow();
+  await expect(fetch(chatApi.url.replace(/^ws:/, 'http:'))).rejects.toThrow();
+  await expect(fetch(chatPage)).rejects.toThrow();
 });

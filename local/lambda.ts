@@ -86,6 +86,13 @@ export interface Bundle {
   bytes: number;
 }
 
+/** Functions that share their esbuild settings, bundled by one esbuild run. */
+interface BuildGroup {
+  options: BuildOptions;
+  entryPoints: Record<string, string>;
+  functions: FunctionDefinition[];
+}
+
 /**
  * Bundles functions as `sam build` would, one bundle each. Functions with the same build settings (all of
  * them, when they share the template's anchor) go through one esbuild run, which parses shared code once.
@@ -95,23 +102,19 @@ export async function bundleFunctions(
   projectDir: string,
   outDir: string,
 ): Promise<Map<string, Bundle>> {
-  const groups = new Map<string, { options: BuildOptions; functions: FunctionDefinition[] }>();
+  const groups = new Map<string, BuildGroup>();
   for (const fn of functions) {
-    const { entryPoints: _entry, ...options } = esbuildOptions(fn, projectDir);
+    const { entryPoints, ...options } = esbuildOptions(fn, projectDir);
+    const entry = (entryPoints as string[])[0] as string;
     const key = JSON.stringify(options);
-    const group = groups.get(key) ?? { options, functions: [] as FunctionDefinition[] };
+    const group: BuildGroup = groups.get(key) ?? { options, entryPoints: {}, functions: [] };
+    group.entryPoints[`${fn.logicalId}/${basename(entry, extname(entry))}`] = entry;
     group.functions.push(fn);
     groups.set(key, group);
   }
   const bundles = new Map<string, Bundle>();
   await Promise.all(
-    [...groups.values()].map(async ({ options, functions: members }) => {
-      const entryPoints = Object.fromEntries(
-        members.map((fn) => {
-          const entry = (esbuildOptions(fn, projectDir).entryPoints as string[])[0] as string;
-          return [`${fn.logicalId}/${basename(entry, extname(entry))}`, entry];
-        }),
-      );
+    [...groups.values()].map(async ({ options, entryPoints, functions: members }) => {
       const result = await build({ ...options, entryPoints, outdir: outDir, absWorkingDir: projectDir });
       const outputs = Object.entries(result.metafile?.outputs ?? {});
       for (const fn of members) {

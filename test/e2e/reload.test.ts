@@ -14,7 +14,12 @@ beforeAll(async () => {
   await mkdir(projectDir, { recursive: true });
   await cp('functions', join(projectDir, 'functions'), { recursive: true });
   await cp('template.yaml', join(projectDir, 'template.yaml'));
-  cloud = await OfflineCloud.start({ projectDir, buildDir: join(projectDir, 'build') });
+  cloud = await OfflineCloud.start({
+    projectDir,
+    buildDir: join(projectDir, 'build'),
+    // The traffic below is about reloading, not the template's stage throttle (100/s), which it can exceed.
+    parameters: { HttpApiRateLimit: '1000000', HttpApiBurstLimit: '1000000' },
+  });
   url = `${cloud.httpApis.get('HttpApi')?.url}/me`;
   authorization = `Bearer ${await cloud.mintToken({ sub: 'reloader' })}`;
 });

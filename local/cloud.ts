@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { createTables, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb.ts';
 import { SqsEventSourceMapping, sqsEventSourceDefinitions, sqsEventsOf } from './event-sources.ts';
 import { type CorsConfiguration, type HttpApiConfig, type HttpRoute, LocalHttpApi } from './http-api.ts';
@@ -20,6 +20,8 @@ import {
   numberProperty,
 } from './lambda.ts';
 import { createResolver } from './resolver.ts';
+import { LocalRestApi } from './rest-api.ts';
+import { type RestApiConfig, restApiDefinitions } from './rest-api-definition.ts';
 import { createQueues, type LocalSqs, startSqs } from './sqs.ts';
 import {
   environmentOf,
@@ -41,6 +43,8 @@ export interface CloudPorts {
   sqs: number;
   /** First WebSocket API; further ones take the next ports. */
   websocket: number;
+  /** First REST API; further ones take the next ports. */
+  restApi: number;
 }
 
 export interface CloudOptions {
@@ -66,12 +70,21 @@ export interface CloudOptions {
 export interface StackInfo {
   httpApis: Record<string, { url: string; routes: string[] }>;
   webSocketApis: Record<string, { url: string; connectionsEndpoint: string; routes: string[] }>;
+  restApis: Record<string, RestApiInfo>;
   issuer: { url: string; jwksUri: string; issuers: string[]; audiences: string[] };
   dynamodb: { endpoint: string; tables: Record<string, string> };
   sqs: { endpoint: string; queues: Record<string, string> };
   /** SQS event source mappings (the functions' `SQS` events), each polling its local queue. */
   eventSources: EventSourceInfo[];
   functions: Record<string, { bundleBytes: number }>;
+}
+
+export interface RestApiInfo {
+  url: string;
+  routes: { route: string; apiKeyRequired: boolean; cacheTtlSeconds?: number }[];
+  cacheClusterEnabled: boolean;
+  /** Local API key values by usage plan (tier); send one in x-api-key. */
+  apiKeys: { plan: string; keyId: string; value: string; enabled: boolean }[];
 }
 
 export interface EventSourceInfo {
@@ -105,6 +118,7 @@ export class OfflineCloud {
   readonly bundles = new Map<string, Bundle>();
   readonly httpApis = new Map<string, { api: LocalHttpApi; url: string }>();
   readonly webSocketApis = new Map<string, LocalWebSocketApi>();
+  readonly restApis = new Map<string, { api: LocalRestApi; url: string }>();
   /** SQS event source mappings, started with the cloud and restarted by reloadTemplate. */
   eventSources: SqsEventSourceMapping[] = [];
   tables: Record<string, string> = {};
@@ -169,11 +183,30 @@ export class OfflineCloud {
         const url = await api.listen(ports.httpApi ? ports.httpApi + cloud.httpApis.size : 0);
         cloud.httpApis.set(definition.config.logicalId, { api, url });
       }
+      for (const config of cloud.#restApiDefinitions(cloud.resolver)) {
+        const api = new LocalRestApi(config, {
+          functions: cloud.functions,
+          sqs: sqs.client,
+          queueUrls: () => cloud.#queueUrlsByName(),
+          dynamodbEndpoint: dynamodb.endpoint,
+        });
+        const url = await api.listen(ports.restApi ? ports.restApi + cloud.restApis.size : 0);
+        cloud.restApis.set(config.logicalId, { api, url });
+      }
     } catch (error) {
       await cloud.stop();
       throw error;
     }
     return cloud;
+  }
+
+  #restApiDefinitions(resolver: Resolver): RestApiConfig[] {
+    return restApiDefinitions(resolver, dirname(this.templatePath));
+  }
+
+  /** Queue URLs by queue name: how an SQS integration's `path/<account>/<name>` URI finds its queue. */
+  #queueUrlsByName(): Record<string, string> {
+    return Object.fromEntries(Object.values(this.queues).map((url) => [url.split('/').at(-1) ?? url, url]));
   }
 
   /** Tables, queues, function environments and SQS event source mappings from the current template. */
@@ -295,6 +328,13 @@ export class OfflineCloud {
       throw new Error('HTTP APIs were added or removed: restart npm run dev');
     }
     const webSocketDefinitions = webSocketApiDefinitions(resolver);
+    const restDefinitions = this.#restApiDefinitions(resolver);
+    if (
+      restDefinitions.length !== this.restApis.size ||
+      restDefinitions.some((definition) => !this.restApis.has(definition.logicalId))
+    ) {
+      throw new Error('REST APIs were added or removed: restart npm run dev');
+    }
     // Unsupported SQS event properties are refused before anything changes.
     sqsEventsOf(template);
     if (
@@ -313,6 +353,8 @@ export class OfflineCloud {
     await this.#provision();
     for (const definition of definitions)
       this.httpApis.get(definition.config.logicalId)?.api.configure(definition.config);
+    for (const definition of restDefinitions)
+      this.restApis.get(definition.logicalId)?.api.configure(definition);
   }
 
   /** A token the local authorisers accept: the template's first issuer and audience unless told otherwise. */
@@ -341,6 +383,9 @@ export class OfflineCloud {
           },
         ]),
       ),
+      restApis: Object.fromEntries(
+        [...this.restApis].map(([name, { api, url }]) => [name, restApiInfo(api.config, url)]),
+      ),
       issuer: {
         url: this.issuer.url,
         jwksUri: this.issuer.jwksUri,
@@ -368,11 +413,31 @@ export class OfflineCloud {
     await this.#stopEventSources();
     await Promise.allSettled([
       ...[...this.httpApis.values()].map(({ api }) => api.stop()),
+      ...[...this.restApis.values()].map(({ api }) => api.stop()),
       ...[...this.webSocketApis.values()].map((api) => api.stop()),
       ...[...this.functions.values()].map((fn) => fn.stop()),
     ]);
     await Promise.allSettled([this.dynamodb.stop(), this.sqs.stop(), this.issuer.stop()]);
   }
+}
+
+function restApiInfo(config: RestApiConfig, url: string): RestApiInfo {
+  return {
+    url,
+    routes: config.methods.map((method) => ({
+      route: `${method.httpMethod} ${method.resourcePath}`,
+      apiKeyRequired: method.apiKeyRequired,
+      ...(method.caching.enabled ? { cacheTtlSeconds: method.caching.ttlSeconds } : {}),
+    })),
+    cacheClusterEnabled: config.cacheClusterEnabled,
+    apiKeys: config.usagePlans.flatMap((plan) =>
+      plan.keyIds.flatMap((keyId) =>
+        config.apiKeys
+          .filter((key) => key.id === keyId)
+          .map((key) => ({ plan: plan.name, keyId, value: key.value, enabled: key.enabled })),
+      ),
+    ),
+  };
 }
 
 function bundleAll(template: Template, projectDir: string, buildDir: string): Promise<Map<string, Bundle>> {

@@ -8,10 +8,11 @@ import { seedTables } from './seed.ts';
 
 const HELP = `npm run dev -- [options]
 
-Runs template.yaml offline: DynamoDB Local, SQS (fauxqs), a local JWT issuer, every HTTP API and every
-WebSocket API (with its @connections endpoint on the same port).
+Runs template.yaml offline: DynamoDB Local, SQS (fauxqs), a local JWT issuer, every HTTP API, every REST
+API (with its API keys and usage plans) and every WebSocket API (with its @connections endpoint on the same port).
 
   --http-port <n>      first HTTP API port (default 3000; further HTTP APIs take the next ports)
+  --rest-port <n>      first REST API port (default 3001; further REST APIs take the next ports)
   --websocket-port <n> first WebSocket API port (default 3002; further WebSocket APIs take the next ports)
   --chat-port <n>      the chat page for the first WebSocket API (default 3004)
   --issuer-port <n>    local OIDC issuer (default 3005)
@@ -28,6 +29,7 @@ WebSocket API (with its @connections endpoint on the same port).
 const { values } = parseArgs({
   options: {
     'http-port': { type: 'string', default: process.env.HTTP_API_PORT ?? '3000' },
+    'rest-port': { type: 'string', default: process.env.REST_API_PORT ?? '3001' },
     'websocket-port': { type: 'string', default: process.env.WEBSOCKET_PORT ?? '3002' },
     'chat-port': { type: 'string', default: process.env.CHAT_PAGE_PORT ?? '3004' },
     'issuer-port': { type: 'string', default: process.env.ISSUER_PORT ?? '3005' },
@@ -73,6 +75,7 @@ const cloud = await OfflineCloud.start({
   signingKey: await loadOrCreateSigningKey(SIGNING_KEY_FILE),
   ports: {
     httpApi: Number(values['http-port']),
+    restApi: Number(values['rest-port']),
     websocket: Number(values['websocket-port']),
     issuer: Number(values['issuer-port']),
     sqs: Number(values['sqs-port']),
@@ -124,6 +127,29 @@ function printSummary(): void {
       lines.push(
         `  ${route.method.padEnd(7)}${route.path.padEnd(20)}→ ${route.functionName.padEnd(22)} ${auth}`,
       );
+    }
+  }
+  for (const [name, { api, url }] of cloud.restApis) {
+    const cache = api.config.cacheClusterEnabled ? 'stage cache on' : 'no stage cache';
+    lines.push(`${bold(name)}  ${url}  (${cache})`);
+    for (const method of api.config.methods) {
+      const target = method.integration.target;
+      const backend =
+        target.service === 'lambda'
+          ? target.functionName
+          : target.service === 'mock'
+            ? 'MOCK'
+            : `${target.service} (VTL)`;
+      const notes = [
+        method.apiKeyRequired ? 'API key' : 'public',
+        ...(method.caching.enabled ? [`cached ${method.caching.ttlSeconds} s`] : []),
+      ];
+      lines.push(
+        `  ${method.httpMethod.padEnd(7)}${method.resourcePath.padEnd(20)}→ ${backend.padEnd(22)} ${notes.join(', ')}`,
+      );
+    }
+    for (const key of cloud.info().restApis[name]?.apiKeys ?? []) {
+      lines.push(`  key ${key.plan.padEnd(38)} x-api-key: ${key.value}`);
     }
   }
   for (const [name, api] of cloud.webSocketApis) {

@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { clfTime, readBody, safeDecode } from './gateway-http.ts';
 import type { AuthorizerOutcome, JwtAuthorizer } from './jwt-authorizer.ts';
 import { LambdaError, type LocalLambda } from './lambda.ts';
+import { comparePathRank, compilePath } from './route-path.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /** API Gateway's HTTP API payload limit. */
@@ -79,7 +80,7 @@ export class LocalHttpApi {
   /** Routes, authorisers and CORS from the template; replaced as a whole when the template changes. */
   configure(config: HttpApiConfig): void {
     this.#config = config;
-    this.#routes = config.routes.map(compileRoute).sort((a, b) => compareRank(a.rank, b.rank));
+    this.#routes = config.routes.map(compileRoute).sort((a, b) => comparePathRank(a.rank, b.rank));
   }
 
   async listen(port: number): Promise<string> {
@@ -264,42 +265,17 @@ export function toReply(result: unknown): Reply {
 }
 
 function compileRoute(route: HttpRoute): CompiledRoute {
-  const parameters: string[] = [];
-  const segments = route.path.split('/').filter(Boolean);
-  const greedy = segments.at(-1)?.endsWith('+}') ?? false;
-  const source = segments
-    .map((segment) => {
-      const parameter = /^\{(\w+)(\+?)\}$/.exec(segment);
-      if (!parameter?.[1]) return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
-      parameters.push(parameter[1]);
-      return parameter[2] ? '/(.+)' : '/([^/]+)';
-    })
-    .join('');
-  const routeKey = route.path === '$default' ? '$default' : `${route.method} ${route.path}`;
-  const pattern = route.path === '$default' ? /^(?:)/ : new RegExp(`^${source || '/'}/?$`);
+  const isDefault = route.path === '$default';
+  const { pattern, parameters, rank } = compilePath(isDefault ? '/' : route.path);
   return {
     ...route,
-    routeKey,
-    pattern,
+    routeKey: isDefault ? '$default' : `${route.method} ${route.path}`,
+    pattern: isDefault ? /^(?:)/ : pattern,
     parameters,
-    // Exact routes win over parameterised ones, which win over greedy ones; $default comes last.
-    rank: [
-      route.path === '$default' ? 1 : 0,
-      greedy ? 1 : 0,
-      parameters.length,
-      -segments.length,
-      route.method === 'ANY' ? 1 : 0,
-    ],
+    // $default comes last; among the rest, the path's rank, then a method before ANY.
+    rank: [isDefault ? 1 : 0, ...rank, route.method === 'ANY' ? 1 : 0],
     bucket: route.throttle ? new TokenBucket(route.throttle.rate, route.throttle.burst) : undefined,
   };
-}
-
-function compareRank(a: number[], b: number[]): number {
-  for (let index = 0; index < a.length; index++) {
-    const difference = (a[index] ?? 0) - (b[index] ?? 0);
-    if (difference !== 0) return difference;
-  }
-  return 0;
 }
 
 function preflight(cors: CorsConfiguration, origin: string, requestedMethod: string): Reply {

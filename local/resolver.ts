@@ -14,6 +14,11 @@ const EMULATED = new Set([
   'AWS::ApiGatewayV2::Integration',
   'AWS::ApiGatewayV2::Authorizer',
   'AWS::ApiGatewayV2::Stage',
+  // REST APIs (local/rest-api.ts) with their usage plans and keys.
+  'AWS::Serverless::Api',
+  'AWS::ApiGateway::ApiKey',
+  'AWS::ApiGateway::UsagePlan',
+  'AWS::ApiGateway::UsagePlanKey',
 ]);
 
 /** Resource types that exist only in AWS and change nothing a local request can observe (README: limits). */
@@ -28,6 +33,7 @@ const CLOUD_ONLY = new Set([
   'AWS::CloudWatch::Dashboard',
   'AWS::IAM::Role',
   'AWS::IAM::Policy',
+  'AWS::IAM::ManagedPolicy',
   // Invoke permissions (IAM is not enforced offline) and deployments (offline, every stage serves the template).
   'AWS::Lambda::Permission',
   'AWS::ApiGatewayV2::Deployment',
@@ -65,6 +71,17 @@ export function createResolver(template: Template, parameters: Record<string, st
         break;
       case 'AWS::Serverless::Function':
         resolver.bind(logicalId, { attributes: { Arn: arn('lambda', 'function:') } });
+        break;
+      case 'AWS::Serverless::Api':
+        resolver.bind(logicalId, {
+          ref: logicalId.toLowerCase(),
+          attributes: { RootResourceId: `${logicalId.toLowerCase()}root` },
+        });
+        break;
+      case 'AWS::ApiGateway::ApiKey':
+      case 'AWS::ApiGateway::UsagePlan':
+      case 'AWS::ApiGateway::UsagePlanKey':
+        resolver.bind(logicalId, { ref: logicalId.toLowerCase() });
         break;
       case 'AWS::ApiGatewayV2::Api': {
         const protocol = resource.Properties?.ProtocolType;
@@ -115,6 +132,17 @@ export function createResolver(template: Template, parameters: Record<string, st
   }
   // A stage's Ref is its name, which may itself come from a parameter or another resource bound above.
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    if (resource.Type === 'AWS::Serverless::Api') {
+      const stage = String(
+        resolver.resolve(
+          resource.Properties?.StageName ?? null,
+          `Resources.${logicalId}.Properties.StageName`,
+        ),
+      );
+      // SAM's referenceable property: `!Ref MyApi.Stage`, `${MyApi.Stage}`.
+      resolver.bind(`${logicalId}.Stage`, { ref: stage });
+      resolver.bind(logicalId, { attributes: { Stage: stage } });
+    }
     if (resource.Type !== 'AWS::ApiGatewayV2::Stage') continue;
     const name = resolver.resolve(
       resource.Properties?.StageName ?? null,

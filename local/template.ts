@@ -267,6 +267,8 @@ export class Resolver {
     };
     if (pseudo[name] !== undefined) return pseudo[name];
     if (this.parameters[name] !== undefined) return this.parameters[name];
+    // SAM's generated resources (`MyApi.Stage`) are bound under their dotted name.
+    if (name.includes('.') && this.#bindings[name]?.ref !== undefined) return this.#bindings[name].ref;
     const resource = this.template.Resources[name];
     if (!resource) throw new UnsupportedTemplateError(where, `Ref to the unknown name ${name}`);
     const bound = this.#bindings[name]?.ref;

@@ -1,7 +1,16 @@
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { FieldIssue } from './errors.ts';
 
-export type HttpResult = APIGatewayProxyStructuredResultV2;
+/**
+ * What every route answers: a Lambda proxy result that API Gateway takes from both kinds of API, the REST API
+ * (payload 1.0, `APIGatewayProxyResult`, which requires a body) and the HTTP API (payload 2.0,
+ * `APIGatewayProxyStructuredResultV2`). Nothing that only one of them knows (cookies, multiValueHeaders).
+ */
+export interface HttpResult {
+  statusCode: number;
+  headers?: Record<string, string>;
+  body: string;
+  isBase64Encoded?: boolean;
+}
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
   return {
@@ -12,7 +21,7 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 }
 
 export function noContent(): HttpResult {
-  return { statusCode: 204 };
+  return { statusCode: 204, body: '' };
 }
 
 /** The one error shape every route answers with. */

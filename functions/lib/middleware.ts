@@ -3,18 +3,26 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
+import { allowOrigin } from './cors.ts';
 import { HttpError } from './errors.ts';
 import { errorResult, type HttpResult } from './http.ts';
 import { logger, metrics, tracer } from './powertools.ts';
 
-type HttpEvent = Pick<APIGatewayProxyEventV2, 'requestContext'>;
+/**
+ * What the HTTP middleware needs of an API Gateway event, whichever kind of API sent it: the request id, which
+ * both the REST API (payload 1.0, `APIGatewayProxyEvent`) and the HTTP API (2.0, `APIGatewayProxyEventV2`)
+ * put in `requestContext.requestId`.
+ */
+export interface ApiEvent {
+  readonly requestContext: { readonly requestId: string };
+}
 
 /**
  * Turns any error into the one error shape. HttpErrors carry their own status and message; anything else
  * is logged in full and answered with a bare 500, so no internals reach the caller.
  */
-export function httpErrors<TEvent extends HttpEvent>(): MiddlewareObj<TEvent, HttpResult> {
+export function httpErrors<TEvent extends ApiEvent>(): MiddlewareObj<TEvent, HttpResult> {
   return {
     onError: async (request) => {
       const { error } = request;
@@ -54,9 +62,16 @@ export function observability(correlationIdPath?: string) {
   ];
 }
 
-/** The middy stack of every HTTP API route: observability with the API request id, and the error model. */
-export function httpRoute<TEvent extends HttpEvent>(
+/**
+ * The middy stack of every API route, REST API (payload 1.0) or HTTP API (2.0) alike: observability with the API
+ * request id, the error model, and the CORS origin header when the function sets CORS_ALLOW_ORIGIN.
+ */
+export function httpRoute<TEvent extends ApiEvent>(
   handler: (event: TEvent, context: Context) => Promise<HttpResult>,
 ) {
-  return middy<TEvent, HttpResult>().use(observability(API_REQUEST_ID)).use(httpErrors()).handler(handler);
+  return middy<TEvent, HttpResult>()
+    .use(observability(API_REQUEST_ID))
+    .use(allowOrigin())
+    .use(httpErrors())
+    .handler(handler);
 }

@@ -9,7 +9,8 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-type Location = 'body' | 'query' | 'path';
+/** Where the value came from: the first part of every detail's path (`query.limit`, `messageAttributes.orderId`). */
+type Location = 'body' | 'query' | 'path' | 'messageAttributes';
 
 /** Checks `value` against `schema`; failures become one 400 listing every field and its reason. */
 export function validate<S extends z.ZodType>(schema: S, value: unknown, location: Location): z.infer<S> {

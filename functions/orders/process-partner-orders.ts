@@ -10,8 +10,8 @@ import { badRequest, HttpError } from '../lib/errors.ts';
 import { observability } from '../lib/middleware.ts';
 import { logger, metrics } from '../lib/powertools.ts';
 import { validate } from '../lib/validation.ts';
-import type { OrderRecord } from './order.ts';
-import { PartnerOrderMessage, partnerCustomerId } from './partner-order.ts';
+import { CreateOrderInput, type OrderRecord } from './order.ts';
+import { type PartnerOrder, PartnerOrderAttributes, partnerCustomerId } from './partner-order.ts';
 import { priceOrder } from './pricing.ts';
 
 const ORDERS_TABLE = requireEnv('ORDERS_TABLE');
@@ -20,11 +20,12 @@ const PRODUCTS_TABLE = requireEnv('PRODUCTS_TABLE');
 const processor = new BatchProcessor(EventType.SQS);
 
 /**
- * SQS consumer of the orders queue: each message is one partner order, priced from the catalogue and written
- * to the Orders table under `partner#<partnerId>`. Records fail one by one (partial batch response): a message
- * that cannot become an order is retried and, after the queue's maxReceiveCount, lands in the dead-letter
- * queue, without holding up the rest of its batch. A redelivered message whose order exists already succeeds
- * without writing again (idempotent on orderId).
+ * SQS consumer of the orders queue: each message is one partner order (its envelope in message attributes, the
+ * order in the body; see partner-order.ts), priced from the catalogue and written to the Orders table under
+ * `partner#<partnerId>`. Records fail one by one (partial batch response): a message that cannot become an order
+ * is retried and, after the queue's maxReceiveCount, lands in the dead-letter queue, without holding up the
+ * rest of its batch. A redelivered message whose order exists already succeeds without writing again
+ * (idempotent on orderId).
  */
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(observability())
@@ -37,7 +38,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
 async function processRecord(record: SQSRecord): Promise<void> {
   const { messageId } = record;
   try {
-    await placeOrder(parseMessage(record.body), messageId);
+    await placeOrder(parseMessage(record), messageId);
   } catch (error) {
     if (error instanceof HttpError) {
       // The message itself is wrong (malformed, invalid, unpriceable): retrying cannot help, the DLQ keeps it.
@@ -57,18 +58,23 @@ async function processRecord(record: SQSRecord): Promise<void> {
   }
 }
 
-/** The message body as JSON, checked against the one message schema; failures are HttpErrors with the reason. */
-export function parseMessage(body: string): PartnerOrderMessage {
+/**
+ * A record as one partner order: the envelope from its message attributes, the order from its JSON body. Anything
+ * missing or invalid is an HttpError naming the attribute or field, so the record is refused like any poison
+ * message (retried, then kept by the dead-letter queue).
+ */
+export function parseMessage(record: Pick<SQSRecord, 'body' | 'messageAttributes'>): PartnerOrder {
+  const envelope = validate(PartnerOrderAttributes, record.messageAttributes, 'messageAttributes');
   let value: unknown;
   try {
-    value = JSON.parse(body);
+    value = JSON.parse(record.body);
   } catch {
     throw badRequest('The message body is not valid JSON');
   }
-  return validate(PartnerOrderMessage, value, 'body');
+  return { ...envelope, order: validate(CreateOrderInput, value, 'body') };
 }
 
-async function placeOrder(message: PartnerOrderMessage, messageId: string): Promise<void> {
+async function placeOrder(message: PartnerOrder, messageId: string): Promise<void> {
   const { items, total } = await priceOrder(PRODUCTS_TABLE, message.order);
   const order: OrderRecord = {
     orderId: message.orderId,
@@ -77,7 +83,7 @@ async function placeOrder(message: PartnerOrderMessage, messageId: string): Prom
     items,
     total,
     note: message.order.note,
-    // Normalised to the UTC form every other order has, so the byCustomer index sorts them all alike.
+    // When API Gateway received it, in the ISO 8601 UTC form of every other order, so byCustomer sorts them alike.
     createdAt: new Date(message.receivedAt).toISOString(),
     source: 'partner',
   };

@@ -1,11 +1,14 @@
 import { z } from 'zod';
 
+/** A product category: the partition key of the Products table's byCategory index. */
+export const Category = z
+  .string()
+  .regex(/^[a-z0-9-]{1,40}$/, { message: 'Must be 1-40 lower-case letters, digits or hyphens' });
+
 export const ProductInput = z.strictObject({
   name: z.string().trim().min(1).max(200),
   description: z.string().max(2000).optional(),
-  category: z
-    .string()
-    .regex(/^[a-z0-9-]{1,40}$/, { message: 'Must be 1-40 lower-case letters, digits or hyphens' }),
+  category: Category,
   price: z.strictObject({
     amount: z.int().min(0).max(100_000_000),
     currency: z.string().regex(/^[A-Z]{3}$/, { message: 'Must be an ISO 4217 code such as EUR' }),
@@ -18,4 +21,11 @@ export interface ProductRecord extends ProductInput {
   productId: string;
   updatedAt: string;
   updatedBy: string;
+}
+
+export type ProductView = Omit<ProductRecord, 'updatedBy'>;
+
+/** What the catalogue shows of a product: who last edited it stays internal. */
+export function toProductView({ updatedBy: _editor, ...view }: ProductRecord): ProductView {
+  return view;
 }

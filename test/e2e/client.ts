@@ -24,19 +24,41 @@ export interface Answer {
   body: any;
 }
 
-export async function call(
+/** A call to the HTTP API, with a bearer token when given. */
+export function call(
   method: string,
   path: string,
   options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<Answer> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
+  return send(cloud.httpApiUrl, method, path, { ...options, headers });
+}
+
+/** A call to the partner REST API, with an API key when given. */
+export function partnerCall(
+  method: string,
+  path: string,
+  options: { apiKey?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.apiKey) headers['x-api-key'] = options.apiKey;
+  return send(cloud.restApiUrl, method, path, { ...options, headers });
+}
+
+async function send(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { body?: unknown; headers: Record<string, string> },
+): Promise<Answer> {
+  const headers = options.headers;
   let body: string | undefined;
   if (options.body !== undefined) {
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
   }
-  const response = await fetch(`${cloud.httpApiUrl}${path}`, { method, headers, body });
+  const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
   const text = await response.text();
   let parsed: unknown = text;
   try {

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetQueueAttributesCommand,
   type Message,
+  type MessageAttributeValue,
   ReceiveMessageCommand,
   SendMessageCommand,
   SetQueueAttributesCommand,
@@ -14,8 +15,9 @@ import { call, token } from './client.ts';
 
 /**
  * The partner order pipeline through the offline cloud: the real SQSClient puts messages on the local
- * OrdersQueue, the offline SQS event source mapping (local/event-sources.ts) polls it and invokes the real
- * ProcessPartnerOrdersFunction bundle, which writes to DynamoDB Local; poison messages end in the DLQ.
+ * OrdersQueue the way the REST API's `POST /orders` integration does (the order as the body, the envelope as
+ * message attributes), the offline SQS event source mapping (local/event-sources.ts) polls it and invokes the
+ * real ProcessPartnerOrdersFunction bundle, which writes to DynamoDB Local; poison messages end in the DLQ.
  */
 const cloud = inject('offlineCloud');
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -46,15 +48,36 @@ afterAll(() => {
   dynamo.destroy();
 });
 
+const RECEIVED_AT = '2025-03-01T10:15:00.000Z';
+
 const partnerMessage = (partnerId: string, quantity = 2) => ({
   orderId: randomUUID(),
   partnerId,
-  receivedAt: '2025-03-01T10:15:00.000Z',
+  receivedAt: Date.parse(RECEIVED_AT),
   order: { items: [{ productId, quantity }], note: 'gate 4' },
 });
+type PartnerMessage = ReturnType<typeof partnerMessage>;
 
-const send = async (body: string) =>
-  String((await sqs.send(new SendMessageCommand({ QueueUrl: ordersQueue, MessageBody: body }))).MessageId);
+/** What the integration's SendMessage sets: `orderId` and `partnerId` as String, `receivedAt` as Number (epoch ms). */
+const envelopeOf = (message: PartnerMessage): Record<string, MessageAttributeValue> => ({
+  orderId: { DataType: 'String', StringValue: message.orderId },
+  partnerId: { DataType: 'String', StringValue: message.partnerId },
+  receivedAt: { DataType: 'Number', StringValue: String(message.receivedAt) },
+});
+
+/** Sends `message` as the integration would: its order as the body (or `body` instead), its envelope as attributes. */
+const send = async (message: PartnerMessage, body = JSON.stringify(message.order)) =>
+  String(
+    (
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: ordersQueue,
+          MessageBody: body,
+          MessageAttributes: envelopeOf(message),
+        }),
+      )
+    ).MessageId,
+  );
 
 async function eventually<T>(
   probe: () => Promise<T | undefined>,
@@ -91,7 +114,7 @@ const drained = async () => {
 describe('partner orders: OrdersQueue → ProcessPartnerOrdersFunction → Orders table', () => {
   test('a valid partner order message becomes a priced order in DynamoDB', async () => {
     const message = partnerMessage(`acme-${randomUUID().slice(0, 8)}`);
-    await send(JSON.stringify(message));
+    await send(message);
     const order = await eventually(
       async () =>
         (await dynamo.send(new GetCommand({ TableName: ordersTable, Key: { orderId: message.orderId } })))
@@ -108,7 +131,7 @@ describe('partner orders: OrdersQueue → ProcessPartnerOrdersFunction → Order
       ],
       total: { amount: 1300, currency: 'EUR' },
       note: 'gate 4',
-      createdAt: '2025-03-01T10:15:00.000Z',
+      createdAt: RECEIVED_AT,
       source: 'partner',
     });
     await eventually(drained, 10_000, 'the message deleted from OrdersQueue');
@@ -116,9 +139,9 @@ describe('partner orders: OrdersQueue → ProcessPartnerOrdersFunction → Order
 
   test('the same message delivered twice places exactly one order', async () => {
     const partnerId = `twice-${randomUUID().slice(0, 8)}`;
-    const body = JSON.stringify(partnerMessage(partnerId, 1));
-    await send(body);
-    await send(body);
+    const message = partnerMessage(partnerId, 1);
+    await send(message);
+    await send(message);
     const orders = async () =>
       (
         await dynamo.send(
@@ -137,7 +160,7 @@ describe('partner orders: OrdersQueue → ProcessPartnerOrdersFunction → Order
     expect((await orders()).map((order) => order.total)).toEqual([{ amount: 650, currency: 'EUR' }]);
   });
 
-  test('a poison message (malformed JSON) is retried maxReceiveCount times, then lands in OrdersDeadLetterQueue', async () => {
+  test('poison messages (a malformed body, no envelope) are retried maxReceiveCount times, then land in OrdersDeadLetterQueue', async () => {
     const { Attributes = {} } = await sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: ordersQueue,
@@ -154,8 +177,23 @@ describe('partner orders: OrdersQueue → ProcessPartnerOrdersFunction → Order
       new SetQueueAttributesCommand({ QueueUrl: ordersQueue, Attributes: { VisibilityTimeout: '2' } }),
     );
     try {
-      const poisonId = await send('{"orderId": "not even json');
-      const dead = await eventually<Message>(
+      const malformed = partnerMessage('poison');
+      const malformedId = await send(malformed, '{"items": "not even json');
+      // A good order, but without the message attributes that say whose it is and when it arrived.
+      const withoutEnvelope = partnerMessage('poison');
+      const withoutEnvelopeId = String(
+        (
+          await sqs.send(
+            new SendMessageCommand({
+              QueueUrl: ordersQueue,
+              MessageBody: JSON.stringify(withoutEnvelope.order),
+            }),
+          )
+        ).MessageId,
+      );
+      // A message received from the dead-letter queue stays invisible there for a while: keep each one seen.
+      const dead = new Map<string, Message>();
+      await eventually(
         async () => {
           const { Messages = [] } = await sqs.send(
             new ReceiveMessageCommand({
@@ -163,16 +201,24 @@ describe('partner orders: OrdersQueue → ProcessPartnerOrdersFunction → Order
               WaitTimeSeconds: 1,
               MaxNumberOfMessages: 10,
               MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+              MessageAttributeNames: ['All'],
             }),
           );
-          return Messages.find((message) => message.MessageId === poisonId);
+          for (const message of Messages) dead.set(String(message.MessageId), message);
+          return dead.has(malformedId) && dead.has(withoutEnvelopeId) ? true : undefined;
         },
         40_000,
-        'the poison message in OrdersDeadLetterQueue',
+        'both poison messages in OrdersDeadLetterQueue',
       );
-      expect(dead.Body).toBe('{"orderId": "not even json');
+      const deadMalformed = dead.get(malformedId);
+      expect(deadMalformed?.Body).toBe('{"items": "not even json');
+      // The dead-letter queue keeps the envelope, so a human can tell whose order it was.
+      expect(deadMalformed?.MessageAttributes).toEqual(envelopeOf(malformed));
+      expect(dead.get(withoutEnvelopeId)?.Body).toBe(JSON.stringify(withoutEnvelope.order));
       // The count carried over from OrdersQueue: every one of the maxReceiveCount receives happened there.
-      expect(Number(dead.Attributes?.ApproximateReceiveCount)).toBeGreaterThan(maxReceiveCount);
+      for (const message of [deadMalformed, dead.get(withoutEnvelopeId)]) {
+        expect(Number(message?.Attributes?.ApproximateReceiveCount)).toBeGreaterThan(maxReceiveCount);
+      }
       expect(await queueCounts(ordersQueue)).toEqual({ visible: 0, inFlight: 0 });
     } finally {
       await sqs.send(

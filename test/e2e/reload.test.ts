@@ -14,6 +14,7 @@ beforeAll(async () => {
   await mkdir(projectDir, { recursive: true });
   await cp('functions', join(projectDir, 'functions'), { recursive: true });
   await cp('template.yaml', join(projectDir, 'template.yaml'));
+  await cp('openapi', join(projectDir, 'openapi'), { recursive: true });
   cloud = await OfflineCloud.start({
     projectDir,
     buildDir: join(projectDir, 'build'),

@@ -23,7 +23,7 @@ describe('DELETE /orders/{id}', () => {
     const response = await invoke(handler, deleteEvent(owner, order.orderId));
 
     expect(response.statusCode).toBe(204);
-    expect(response.rawBody).toBeUndefined();
+    expect(response.rawBody).toBe('');
     expect(await getOrder(order.orderId)).toBeUndefined();
   });
 

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { expect } from 'vitest';
 import { requireEnv } from '../../functions/lib/env.ts';
 import type { FieldIssue } from '../../functions/lib/errors.ts';
 import type { HttpResult } from '../../functions/lib/http.ts';
+import type { ApiEvent } from '../../functions/lib/middleware.ts';
 import type { OrderRecord } from '../../functions/orders/order.ts';
 import type { ProductRecord } from '../../functions/products/product.ts';
 import { lambdaContext } from '../support/http-api-event.ts';
@@ -28,7 +29,8 @@ export const db = DynamoDBDocumentClient.from(
 export const newSub = () => `user-${randomUUID()}`;
 export const newProductId = () => `p-${randomUUID()}`;
 
-type Handler = (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => Promise<HttpResult>;
+/** A route handler of either kind of API; each test passes it the kind of event its API sends. */
+type Handler = (event: never, context: Context) => Promise<HttpResult>;
 
 export interface Response<T> {
   statusCode: number | undefined;
@@ -42,17 +44,17 @@ export interface ErrorBody {
   requestId: string;
 }
 
-/** Invokes a middy-wrapped handler as Lambda would and parses the JSON body (typed as the test expects it). */
-export async function invoke<T = ErrorBody>(
-  handler: Handler,
-  event: APIGatewayProxyEventV2WithJWTAuthorizer,
-): Promise<Response<T>> {
-  const result = await handler(event, lambdaContext());
+/**
+ * Invokes a middy-wrapped handler as Lambda would and parses the JSON body (typed as the test expects it); an
+ * empty body (204) is `undefined`.
+ */
+export async function invoke<T = ErrorBody>(handler: Handler, event: ApiEvent): Promise<Response<T>> {
+  const result = await handler(event as never, lambdaContext());
   return {
     statusCode: result.statusCode,
     headers: result.headers ?? {},
     rawBody: result.body,
-    body: (result.body === undefined ? undefined : JSON.parse(result.body)) as T,
+    body: (result.body ? JSON.parse(result.body) : undefined) as T,
   };
 }
 
@@ -62,7 +64,7 @@ export async function invoke<T = ErrorBody>(
  */
 export function expectError(
   response: Response<unknown>,
-  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  event: ApiEvent,
   statusCode: number,
   code: string,
 ): string[] {

@@ -29,6 +29,10 @@ export interface OfflineCloudContext {
    * `$disconnect` never ran (LocalWebSocketApi.forget): the socket is cut and no `$disconnect` event is sent.
    */
   controlUrl: string;
+  /** The template's first REST API ('' when none): `http://127.0.0.1:<port>/<stage>`. */
+  restApiUrl: string;
+  /** Its local API key values by usage plan logical id. */
+  apiKeys: Record<string, string>;
 }
 
 declare module 'vitest' {
@@ -43,6 +47,8 @@ export default async function setup(project: TestProject) {
   const logs: string[] = [];
   const cloud = await OfflineCloud.start({
     buildDir,
+    // The partner API as prod runs it (a stage cache), with daily quotas a test can use up in seconds.
+    parameters: { PartnerApiCacheSize: '0.5', PartnerFreeDailyQuota: '30', PartnerStandardDailyQuota: '150' },
     log: (functionName, line) => logs.push(`[${functionName}] ${line}`),
   });
   const httpApi = cloud.httpApis.get('HttpApi');
@@ -50,6 +56,7 @@ export default async function setup(project: TestProject) {
   const [audience] = cloud.audiences;
   if (!httpApi || !issuer || !audience) throw new Error('The template has no HttpApi with a JWT authoriser');
   const [webSocketApi] = cloud.webSocketApis.values();
+  const [restApi] = cloud.restApis.values();
 
   const control = createServer((request, response) => {
     const forget = /^\/websocket\/forget\/([^/]+)$/.exec(request.url ?? '');
@@ -77,6 +84,15 @@ export default async function setup(project: TestProject) {
     webSocketUrl: webSocketApi?.url ?? '',
     connectionsEndpoint: webSocketApi?.connectionsEndpoint ?? '',
     controlUrl,
+    restApiUrl: restApi?.url ?? '',
+    apiKeys: Object.fromEntries(
+      (restApi?.api.config.usagePlans ?? []).flatMap(
+        (plan) =>
+          restApi?.api.config.apiKeys
+            .filter((key) => plan.keyIds.includes(key.id))
+            .map((key) => [plan.logicalId, key.value]) ?? [],
+      ),
+    ),
   });
   return async () => {
     await new Promise<void>((resolve) => {

@@ -1,16 +1,17 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2WithJWTAuthorizer, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 // Only schema modules: they read no environment, so the template project can import them as they are.
 import { JoinRoomMessage, LeaveRoomMessage, SendMessageMessage } from '../../functions/chat/protocol.ts';
 import { OrderId, ProductId } from '../../functions/lib/ids.ts';
 import { CreateOrderInput } from '../../functions/orders/order.ts';
-import { PartnerOrderMessage } from '../../functions/orders/partner-order.ts';
+import { PartnerOrderAttributes } from '../../functions/orders/partner-order.ts';
 import { ProductInput } from '../../functions/products/product.ts';
 import { type FunctionDefinition, functionsOf, type JsonObject, loadTemplate } from '../../local/template.ts';
+import { md5OfMessageAttributes } from '../support/sqs-event.ts';
 import {
   ROOT,
   type Route,
@@ -39,9 +40,18 @@ const MESSAGE_SCHEMAS: Record<string, z.ZodType> = {
   'send-message': SendMessageMessage,
 };
 
-/** The message schema each SQS-triggered function validates a record's body with (by handler file). */
-const QUEUE_MESSAGE_SCHEMAS: Record<string, z.ZodType> = {
-  'process-partner-orders': PartnerOrderMessage,
+/** The schemas each SQS-triggered function validates a record's body and message attributes with (by handler file). */
+const QUEUE_MESSAGE_SCHEMAS: Record<string, { body: z.ZodType; messageAttributes?: z.ZodType }> = {
+  'process-partner-orders': { body: CreateOrderInput, messageAttributes: PartnerOrderAttributes },
+};
+
+/**
+ * The partner REST API's Lambda proxy routes, by function. Their functions have no SAM Events (the routes live
+ * in openapi/partner-api.yaml), so each is listed here with the path schema its handler validates.
+ */
+const REST_ROUTES: Record<string, { method: string; resource: string; path?: z.ZodType }> = {
+  ListProductsFunction: { method: 'GET', resource: '/products' },
+  GetProductFunction: { method: 'GET', resource: '/products/{id}', path: z.object({ id: ProductId }) },
 };
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -432,6 +442,22 @@ const SYSTEM_ATTRIBUTES = [
   'ApproximateFirstReceiveTimestamp',
 ];
 
+/** A message attribute as Lambda delivers it: lower-camel, the list values empty, a String, Number or Binary type. */
+const LAMBDA_MESSAGE_ATTRIBUTE = z.union([
+  z.strictObject({
+    stringValue: z.string(),
+    stringListValues: z.tuple([]),
+    binaryListValues: z.tuple([]),
+    dataType: z.string().regex(/^(String|Number)(\..+)?$/),
+  }),
+  z.strictObject({
+    binaryValue: z.base64(),
+    stringListValues: z.tuple([]),
+    binaryListValues: z.tuple([]),
+    dataType: z.string().regex(/^Binary(\..+)?$/),
+  }),
+]);
+
 /** Everything wrong with `event` as the batch the SQS event source mapping sends `source`'s function. */
 function checkSqsEvent(source: SqsEventSource, event: SQSEvent): string[] {
   const violations: string[] = [];
@@ -442,8 +468,8 @@ function checkSqsEvent(source: SqsEventSource, event: SQSEvent): string[] {
   if (records.length > batchSize) fail(`${records.length} records exceed the event's BatchSize ${batchSize}`);
   const entry = String((source.fn.buildProperties?.EntryPoints as string[] | undefined)?.[0]);
   const file = basename(entry, extname(entry));
-  const schema = QUEUE_MESSAGE_SCHEMAS[file];
-  if (!schema) fail(`add the message schema of ${file} to QUEUE_MESSAGE_SCHEMAS`);
+  const schemas = QUEUE_MESSAGE_SCHEMAS[file];
+  if (!schemas) fail(`add the message schemas of ${file} to QUEUE_MESSAGE_SCHEMAS`);
   const ids = new Set<string>();
   records.forEach((record, index) => {
     const where = `Records[${index}]`;
@@ -474,8 +500,25 @@ function checkSqsEvent(source: SqsEventSource, event: SQSEvent): string[] {
     }
     if (typeof record.messageAttributes !== 'object' || record.messageAttributes === null) {
       fail(`${where}.messageAttributes is missing (Lambda sends {} when there are none)`);
+    } else {
+      const malformed = Object.entries(record.messageAttributes).filter(
+        ([, value]) => !LAMBDA_MESSAGE_ATTRIBUTE.safeParse(value).success,
+      );
+      for (const [name] of malformed) {
+        fail(
+          `${where}.messageAttributes.${name} is not {stringValue, stringListValues, binaryListValues, dataType}`,
+        );
+      }
+      const md5 = malformed.length === 0 ? md5OfMessageAttributes(record.messageAttributes) : undefined;
+      if (md5 !== undefined && record.md5OfMessageAttributes !== md5) {
+        fail(`${where}.md5OfMessageAttributes is not the MD5 of messageAttributes`);
+      }
+      const result = schemas?.messageAttributes?.safeParse(record.messageAttributes);
+      if (result && !result.success) {
+        fail(`${where}.messageAttributes fail the handler schema: ${result.error.message}`);
+      }
     }
-    if (schema && typeof record.body === 'string') {
+    if (schemas && typeof record.body === 'string') {
       let body: unknown;
       try {
         body = JSON.parse(record.body);
@@ -483,7 +526,7 @@ function checkSqsEvent(source: SqsEventSource, event: SQSEvent): string[] {
         fail(`${where}.body is not JSON`);
         return;
       }
-      const result = schema.safeParse(body);
+      const result = schemas.body.safeParse(body);
       if (!result.success) fail(`${where}.body fails the handler schema: ${result.error.message}`);
     }
   });
@@ -495,6 +538,78 @@ function checkSqsEvent(source: SqsEventSource, event: SQSEvent): string[] {
 
 const readSqsEvent = (source: SqsEventSource): SQSEvent =>
   JSON.parse(readFileSync(resolve(eventsDir, `${webSocketEventName(source.fn)}.json`), 'utf8')) as SQSEvent;
+
+// ---------------------------------------------------------------- REST API events
+
+/** Functions that neither a SAM event nor a WebSocket API invokes: the REST API's Lambda proxy routes. */
+const restFunctions = functionsOf(template).filter(
+  (fn) =>
+    fn.properties.Events === undefined && !webSocket.some((entry) => entry.fn.logicalId === fn.logicalId),
+);
+
+/** Everything wrong with `event` as the Lambda proxy event (payload 1.0) the REST API sends for `route`. */
+function checkRestEvent(
+  route: { method: string; resource: string; path?: z.ZodType },
+  event: APIGatewayProxyEvent,
+) {
+  const violations: string[] = [];
+  const fail = (message: string) => violations.push(message);
+  const context = event.requestContext ?? ({} as APIGatewayProxyEvent['requestContext']);
+  if ('version' in event || 'rawPath' in event) fail('version/rawPath belong to an HTTP API (2.0) event');
+  if (event.httpMethod !== route.method || context.httpMethod !== route.method) {
+    fail(`httpMethod/requestContext.httpMethod are not ${route.method}`);
+  }
+  if (event.resource !== route.resource || context.resourcePath !== route.resource) {
+    fail(`resource/requestContext.resourcePath are not ${route.resource}`);
+  }
+  const names = [...route.resource.matchAll(/\{(\w+)\+?\}/g)].map((match) => String(match[1]));
+  const parameters = event.pathParameters ?? {};
+  if (JSON.stringify(Object.keys(parameters).sort()) !== JSON.stringify([...names].sort())) {
+    fail(`pathParameters ${JSON.stringify(event.pathParameters)} do not match ${route.resource}`);
+  }
+  if (names.length === 0 && event.pathParameters !== null) fail('pathParameters is not null');
+  if (route.path && !route.path.safeParse(parameters).success) fail('pathParameters fail the handler schema');
+  const path = route.resource.replace(/\{(\w+)\+?\}/g, (_match, name: string) => parameters[name] ?? '');
+  if (event.path !== path) fail(`path ${event.path} is not ${path}`);
+  if (context.path !== `/${context.stage}${path}`) fail('requestContext.path is not /<stage><path>');
+  checkMultiValue(
+    event.headers as Record<string, string>,
+    event.multiValueHeaders as Record<string, string[]>,
+    'headers',
+    fail,
+  );
+  if (event.queryStringParameters === null || event.multiValueQueryStringParameters === null) {
+    if (event.queryStringParameters !== event.multiValueQueryStringParameters) {
+      fail('queryStringParameters and its multiValue form are not both null');
+    }
+  } else {
+    checkMultiValue(
+      event.queryStringParameters as Record<string, string>,
+      event.multiValueQueryStringParameters as Record<string, string[]>,
+      'queryStringParameters',
+      fail,
+    );
+  }
+  if (event.stageVariables === undefined) fail('stageVariables is missing (null when there are none)');
+  if (!z.uuid().safeParse(context.requestId).success) fail('requestContext.requestId is not a UUID');
+  if (typeof context.requestTimeEpoch !== 'number') fail('requestContext.requestTimeEpoch is missing');
+  if (!context.apiId || !context.domainName?.startsWith(`${context.apiId}.execute-api.`)) {
+    fail('requestContext.apiId/domainName are not an execute-api domain');
+  }
+  if (event.headers?.Host !== context.domainName) fail('the Host header is not requestContext.domainName');
+  if (!context.identity?.apiKeyId || context.identity.apiKey !== event.headers?.['x-api-key']) {
+    fail('requestContext.identity lacks the apiKeyId and apiKey of the x-api-key header');
+  }
+  if (!context.identity?.sourceIp) fail('requestContext.identity.sourceIp is missing');
+  if (route.method === 'GET' && event.body !== null) fail('a GET event has body null');
+  if (event.isBase64Encoded !== false) fail('isBase64Encoded is not false');
+  return violations;
+}
+
+const readRestEvent = (fn: FunctionDefinition): APIGatewayProxyEvent =>
+  JSON.parse(
+    readFileSync(resolve(eventsDir, `${webSocketEventName(fn)}.json`), 'utf8'),
+  ) as APIGatewayProxyEvent;
 
 describe('sample events (events/<handler>.json for `sam local invoke -e`)', () => {
   it('exist for every HTTP API route', () => {
@@ -520,11 +635,20 @@ describe('sample events (events/<handler>.json for `sam local invoke -e`)', () =
     expect(missing).toEqual([]);
   });
 
+  it('exist for every REST API function (events/<folder>-<handler>.json), whose route is in REST_ROUTES', () => {
+    expect(restFunctions.map((fn) => fn.logicalId).sort()).toEqual(Object.keys(REST_ROUTES).sort());
+    const missing = restFunctions
+      .map((fn) => `events/${webSocketEventName(fn)}.json`)
+      .filter((file) => !existsSync(resolve(ROOT, file)));
+    expect(missing).toEqual([]);
+  });
+
   it('belong to a function of the template', () => {
     const known = new Set([
       ...routes.map(handlerFile),
       ...webSocket.map(({ fn }) => webSocketEventName(fn)),
       ...sqsSources.map(({ fn }) => webSocketEventName(fn)),
+      ...restFunctions.map(webSocketEventName),
     ]);
     const orphans = readdirSync(eventsDir).filter((file) => !known.has(basename(file, '.json')));
     expect(orphans).toEqual([]);
@@ -556,6 +680,45 @@ describe('sample events (events/<handler>.json for `sam local invoke -e`)', () =
   )('%s is what the SQS event source mapping sends', (_name, source) => {
     expect(checkSqsEvent(source, readSqsEvent(source))).toEqual([]);
   });
+
+  it.each(restFunctions.map((fn) => [`${webSocketEventName(fn)}.json (${fn.logicalId})`, fn] as const))(
+    '%s is what the REST API sends its Lambda proxy integration',
+    (_name, fn) => {
+      const route = REST_ROUTES[fn.logicalId];
+      expect(route).toBeDefined();
+      if (route) expect(checkRestEvent(route, readRestEvent(fn))).toEqual([]);
+    },
+  );
+});
+
+describe('the REST event checks catch', () => {
+  const edited = (id: string, edit: (event: APIGatewayProxyEvent) => void) => {
+    const fn = restFunctions.find((candidate) => candidate.logicalId === id);
+    const route = REST_ROUTES[id];
+    if (!fn || !route) throw new Error(`No REST function ${id}`);
+    const event = readRestEvent(fn);
+    edit(event);
+    return checkRestEvent(route, event).join('\n');
+  };
+
+  it('another resource, and a path parameter the handler would refuse', () => {
+    expect(
+      edited('ListProductsFunction', (event) => Object.assign(event, { resource: '/products/{id}' })),
+    ).toContain('resource/requestContext.resourcePath are not /products');
+    expect(
+      edited('GetProductFunction', (event) => {
+        event.pathParameters = { id: 'Green Tea' };
+      }),
+    ).toContain('pathParameters fail the handler schema');
+  });
+
+  it('an empty query string as {} instead of null', () => {
+    expect(
+      edited('GetProductFunction', (event) => {
+        event.queryStringParameters = {};
+      }),
+    ).toContain('queryStringParameters and its multiValue form are not both null');
+  });
 });
 
 describe('the SQS event checks catch', () => {
@@ -581,10 +744,33 @@ describe('the SQS event checks catch', () => {
       edited((event) => {
         const [record] = event.Records;
         if (!record) return;
-        record.body = JSON.stringify({ ...JSON.parse(record.body), orderId: 'order-1' });
+        record.body = JSON.stringify({ ...JSON.parse(record.body), orderId: randomUUID() });
         record.md5OfBody = createHash('md5').update(record.body).digest('hex');
       }),
     ).toContain('Records[0].body fails the handler schema');
+  });
+
+  it("message attributes the handler would refuse, in the SDK's form, or edited without their MD5", () => {
+    const violations = edited((event) => {
+      const [first, second] = event.Records;
+      if (!first || !second) return;
+      const { receivedAt } = first.messageAttributes;
+      if (receivedAt) receivedAt.dataType = 'String';
+      first.md5OfMessageAttributes = md5OfMessageAttributes(first.messageAttributes) as string;
+      (second.messageAttributes as Record<string, unknown>).orderId = {
+        StringValue: randomUUID(),
+        DataType: 'String',
+      };
+    });
+    expect(violations).toContain('Records[0].messageAttributes fail the handler schema');
+    expect(violations).not.toContain('Records[0].md5OfMessageAttributes');
+    expect(violations).toContain('Records[1].messageAttributes.orderId is not {stringValue');
+    expect(
+      edited((event) => {
+        const partnerId = event.Records[0]?.messageAttributes.partnerId;
+        if (partnerId) partnerId.stringValue = 'acme-wholesale';
+      }),
+    ).toContain('Records[0].md5OfMessageAttributes is not the MD5 of messageAttributes');
   });
 
   it('system attributes as numbers, a foreign event source, and more records than BatchSize', () => {

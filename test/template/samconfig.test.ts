@@ -74,11 +74,14 @@ function checkEnvironment(from: TomlTable, env: Environment, against: Template):
     if (parameter.Default === undefined && overrides[name] === undefined) fail(`${name} has no value`);
   }
   if (overrides.Stage !== env) fail(`Stage is ${overrides.Stage}, not ${env}`);
-  const origins = (overrides.AllowedOrigins ?? '').split(',');
-  for (const origin of origins) {
+  const origins = [
+    ...(overrides.AllowedOrigins ?? '').split(',').map((origin) => ['AllowedOrigins entry', origin]),
+    ['PartnerAllowedOrigin', overrides.PartnerAllowedOrigin ?? ''],
+  ];
+  for (const [name, origin] of origins) {
     const secure = env === 'prod' ? /^https:\/\/[^/*]+$/ : /^https?:\/\/[^/*]+$/;
-    if (!secure.test(origin))
-      fail(`AllowedOrigins entry ${origin} is not a ${env === 'prod' ? 'https ' : ''}origin`);
+    if (!secure.test(origin ?? ''))
+      fail(`${name} ${origin} is not a ${env === 'prod' ? 'https ' : ''}origin`);
   }
   for (const url of (overrides.AuthCallbackUrls ?? '').split(',')) {
     const secure = env === 'prod' ? /^https:\/\/\S+$/ : /^https?:\/\/\S+$/;
@@ -126,6 +129,12 @@ describe('samconfig.toml', () => {
       'HttpApiBurstLimit="1000"',
       'ChatRateLimit="500"',
       'ChatBurstLimit="1000"',
+      'PartnerAllowedOrigin="https://partners.example.com"',
+      'PartnerApiRateLimit="1000"',
+      'PartnerApiBurstLimit="2000"',
+      'PartnerApiCacheSize="0.5"',
+      'PartnerFreeDailyQuota="1000"',
+      'PartnerStandardDailyQuota="100000"',
       'AlarmEmail=""',
     ];
 

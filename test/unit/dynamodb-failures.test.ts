@@ -10,8 +10,11 @@ import { handler as createOrder } from '../../functions/orders/create-order.ts';
 import { handler as deleteOrder } from '../../functions/orders/delete-order.ts';
 import { handler as getOrder } from '../../functions/orders/get-order.ts';
 import { handler as listOrders } from '../../functions/orders/list-orders.ts';
+import { handler as getProduct } from '../../functions/products/get-product.ts';
+import { handler as listProducts } from '../../functions/products/list-products.ts';
 import { handler as putProduct } from '../../functions/products/put-product.ts';
 import { httpApiEvent } from '../support/http-api-event.ts';
+import { restApiEvent } from '../support/rest-api-event.ts';
 import { invoke } from './helpers.ts';
 
 // DynamoDB Local cannot be made to fail or to leave keys unprocessed on demand, so these paths use a mock.
@@ -55,6 +58,21 @@ const routes = [
         groups: ['admin'],
         body: { name: 'Mug', category: 'kitchen', price: { amount: 900, currency: 'EUR' } },
       }),
+  },
+  {
+    route: 'REST GET /products',
+    handler: listProducts,
+    event: () => restApiEvent({ route: 'GET /products' }),
+  },
+  {
+    route: 'REST GET /products?category=',
+    handler: listProducts,
+    event: () => restApiEvent({ route: 'GET /products', queryStringParameters: { category: 'kitchen' } }),
+  },
+  {
+    route: 'REST GET /products/{id}',
+    handler: getProduct,
+    event: () => restApiEvent({ route: 'GET /products/{id}', pathParameters: { id: 'mug' } }),
   },
 ];
 

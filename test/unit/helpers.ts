@@ -1,10 +1,12 @@
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { expect } from 'vitest';
 import { HttpError } from '../../functions/lib/errors.ts';
 import type { HttpResult } from '../../functions/lib/http.ts';
+import type { ApiEvent } from '../../functions/lib/middleware.ts';
 import { lambdaContext } from '../support/http-api-event.ts';
 
-type Handler = (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => Promise<HttpResult>;
+/** A route handler of either kind of API; each test passes it the kind of event its API sends. */
+type Handler = (event: never, context: Context) => Promise<HttpResult>;
 
 /** Runs `action` and returns the HttpError it throws (the test fails when it throws nothing or something else). */
 export function refusal(action: () => unknown): HttpError {
@@ -22,8 +24,8 @@ export interface ErrorBody {
   requestId: string;
 }
 
-/** Invokes a middy-wrapped handler the way Lambda does and parses its JSON body. */
-export async function invoke(handler: Handler, event: APIGatewayProxyEventV2WithJWTAuthorizer) {
-  const result = await handler(event, lambdaContext());
-  return { ...result, json: result.body === undefined ? undefined : (JSON.parse(result.body) as unknown) };
+/** Invokes a middy-wrapped handler the way Lambda does and parses its JSON body (an empty one is `undefined`). */
+export async function invoke(handler: Handler, event: ApiEvent) {
+  const result = await handler(event as never, lambdaContext());
+  return { ...result, json: result.body ? (JSON.parse(result.body) as unknown) : undefined };
 }

@@ -1,9 +1,16 @@
-import { afterEach, describe, expect, test, vi } from 'vitest';
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyResult,
+  APIGatewayProxyStructuredResultV2,
+} from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, expectTypeOf, test, vi } from 'vitest';
 import { badRequest, forbidden, HttpError, notFound } from '../../functions/lib/errors.ts';
-import { json } from '../../functions/lib/http.ts';
+import { type HttpResult, json, noContent } from '../../functions/lib/http.ts';
 import { httpRoute } from '../../functions/lib/middleware.ts';
 import { logger } from '../../functions/lib/powertools.ts';
 import { httpApiEvent } from '../support/http-api-event.ts';
+import { restApiEvent } from '../support/rest-api-event.ts';
 import { type ErrorBody, invoke } from './helpers.ts';
 
 const failingWith = (error: unknown) =>
@@ -11,8 +18,14 @@ const failingWith = (error: unknown) =>
     throw error;
   });
 
+// These tests are about the error model: CORS headers (CORS_ALLOW_ORIGIN) have test/unit/cors.test.ts.
+beforeEach(() => {
+  vi.stubEnv('CORS_ALLOW_ORIGIN', '');
+});
+
 afterEach(() => {
   vi.restoreAllMocks();
+  vi.unstubAllEnvs();
 });
 
 describe('httpRoute', () => {
@@ -75,5 +88,45 @@ describe('httpRoute', () => {
     expect(response.statusCode).toBe(500);
     expect((response.json as ErrorBody).error.code).toBe('InternalError');
     expect(response.body).not.toContain('boom');
+  });
+});
+
+describe('httpRoute on both kinds of API', () => {
+  test('every result is one that a REST API (payload 1.0) and an HTTP API (2.0) both accept', () => {
+    expectTypeOf<HttpResult>().toExtend<APIGatewayProxyResult>();
+    expectTypeOf<HttpResult>().toExtend<APIGatewayProxyStructuredResultV2>();
+    expectTypeOf(
+      httpRoute(async (_event: APIGatewayProxyEvent) => noContent()),
+    ).returns.resolves.toExtend<APIGatewayProxyResult>();
+    expectTypeOf(
+      httpRoute(async (_event: APIGatewayProxyEventV2WithJWTAuthorizer) => noContent()),
+    ).returns.resolves.toExtend<APIGatewayProxyStructuredResultV2>();
+    // The REST API refuses a proxy result without a body ("Malformed Lambda proxy response").
+    expect(noContent()).toEqual({ statusCode: 204, body: '' });
+  });
+
+  test('answers a REST API event with the one error shape and its request id', async () => {
+    const event = restApiEvent({ route: 'GET /products/{id}', pathParameters: { id: 'mug' } });
+    const response = await invoke(failingWith(notFound('Product')), event);
+    expect(response.statusCode).toBe(404);
+    expect(response.headers).toEqual({ 'content-type': 'application/json' });
+    expect(response.json).toStrictEqual({
+      error: { code: 'NotFound', message: 'Product not found' },
+      requestId: event.requestContext.requestId,
+    });
+  });
+
+  test('hands a REST API handler its event as it came, a null query string included', async () => {
+    const handler = httpRoute(async (event: APIGatewayProxyEvent) =>
+      json(200, { query: event.queryStringParameters, resource: event.resource }),
+    );
+    const response = await invoke(handler, restApiEvent({ route: 'GET /products' }));
+    expect(response.json).toEqual({ query: null, resource: '/products' });
+  });
+
+  test('falls back to the Lambda request id for an event without a request context', async () => {
+    const response = await invoke(failingWith(notFound('Order')), {} as APIGatewayProxyEvent);
+    expect(response.statusCode).toBe(404);
+    expect((response.json as ErrorBody).requestId).toEqual(expect.any(String));
   });
 });

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { OrderRecord } from '../../../functions/orders/order.ts';
-import type { PartnerOrderMessage } from '../../../functions/orders/partner-order.ts';
+import type { CreateOrderInput, OrderRecord } from '../../../functions/orders/order.ts';
 import { handler } from '../../../functions/orders/process-partner-orders.ts';
 import type { ProductRecord } from '../../../functions/products/product.ts';
 import { lambdaContext } from '../../support/http-api-event.ts';
@@ -22,10 +21,19 @@ beforeAll(async () => {
 /** A partner nobody else uses: test files share one database, and partner#<id> is the order's customer. */
 const newPartner = () => `partner-${randomUUID()}`;
 
-const message = (partnerId: string, overrides: Partial<PartnerOrderMessage> = {}): PartnerOrderMessage => ({
+/** A partner order as the REST API receives it: its envelope (the message attributes) and the order (the body). */
+interface Sent {
+  orderId: string;
+  partnerId: string;
+  /** Epoch milliseconds. */
+  receivedAt: number;
+  order: CreateOrderInput;
+}
+
+const message = (partnerId: string, overrides: Partial<Sent> = {}): Sent => ({
   orderId: randomUUID(),
   partnerId,
-  receivedAt: new Date().toISOString(),
+  receivedAt: Date.now(),
   order: {
     items: [
       { productId: cup.productId, quantity: 2 },
@@ -40,7 +48,14 @@ async function deliver(event: SQSEvent): Promise<string[]> {
   return response.batchItemFailures.map((failure) => failure.itemIdentifier);
 }
 
-const batch = (...messages: SqsMessageOptions[]) => sqsEvent(messages);
+/** The SQS message the REST API's `POST /orders` integration makes of it (`orderId`/`partnerId` String, `receivedAt` Number). */
+const queued = (
+  { orderId, partnerId, receivedAt, order }: Sent,
+  options: Partial<SqsMessageOptions> = {},
+): SqsMessageOptions => ({ body: order, messageAttributes: { orderId, partnerId, receivedAt }, ...options });
+
+const batch = (...messages: (Sent | SqsMessageOptions)[]) =>
+  sqsEvent(messages.map((sent) => ('body' in sent ? sent : queued(sent))));
 
 describe('ProcessPartnerOrdersFunction on DynamoDB Local', () => {
   test('places a valid message as a priced order of partner#<partnerId>', async () => {
@@ -49,7 +64,7 @@ describe('ProcessPartnerOrdersFunction on DynamoDB Local', () => {
       order: { items: [{ productId: cup.productId, quantity: 3 }], note: 'Dock 4' },
     });
 
-    expect(await deliver(batch({ body: sent }))).toEqual([]);
+    expect(await deliver(batch(sent))).toEqual([]);
 
     const expected: OrderRecord = {
       orderId: sent.orderId,
@@ -58,7 +73,7 @@ describe('ProcessPartnerOrdersFunction on DynamoDB Local', () => {
       items: [{ productId: cup.productId, name: 'Espresso cup', quantity: 3, unitPrice: cup.price }],
       total: { amount: 3 * 1250, currency: 'EUR' },
       note: 'Dock 4',
-      createdAt: sent.receivedAt,
+      createdAt: new Date(sent.receivedAt).toISOString(),
       source: 'partner',
     };
     expect(await getOrder(sent.orderId)).toEqual(expected);
@@ -70,9 +85,9 @@ describe('ProcessPartnerOrdersFunction on DynamoDB Local', () => {
     const sent = message(partner);
     const messageId = randomUUID();
 
-    expect(await deliver(batch({ body: sent, messageId }))).toEqual([]);
+    expect(await deliver(batch(queued(sent, { messageId })))).toEqual([]);
     const first = await getOrder(sent.orderId);
-    expect(await deliver(batch({ body: sent, messageId, receiveCount: 2 }))).toEqual([]);
+    expect(await deliver(batch(queued(sent, { messageId, receiveCount: 2 })))).toEqual([]);
 
     expect(await ordersOf(`partner#${partner}`)).toHaveLength(1);
     expect(await getOrder(sent.orderId)).toEqual(first);
@@ -82,10 +97,10 @@ describe('ProcessPartnerOrdersFunction on DynamoDB Local', () => {
   test('an order id taken by another customer fails the record and leaves that order alone', async () => {
     const owner = newPartner();
     const sent = message(owner);
-    expect(await deliver(batch({ body: sent }))).toEqual([]);
+    expect(await deliver(batch(sent))).toEqual([]);
     const original = await getOrder(sent.orderId);
 
-    const event = batch({ body: { ...sent, partnerId: newPartner() } });
+    const event = batch({ ...sent, partnerId: newPartner() });
     expect(await deliver(event)).toEqual([event.Records[0]?.messageId]);
     expect(await getOrder(sent.orderId)).toEqual(original);
   });
@@ -101,7 +116,7 @@ describe('ProcessPartnerOrdersFunction on DynamoDB Local', () => {
         ],
       },
     });
-    const event = batch({ body: unknown }, { body: good });
+    const event = batch(unknown, good);
 
     expect(await deliver(event)).toEqual([event.Records[0]?.messageId]);
 
@@ -115,7 +130,7 @@ describe('ProcessPartnerOrdersFunction on DynamoDB Local', () => {
       message(partner),
       message(partner),
       message(partner, { order: { items: [{ productId: saucer.productId, quantity: 4 }] } }),
-    ];
+    ] as const;
     const mixedCurrencies = message(partner, {
       order: {
         items: [
@@ -124,23 +139,23 @@ describe('ProcessPartnerOrdersFunction on DynamoDB Local', () => {
         ],
       },
     });
-    const invalid = { ...message(partner), orderId: 'not-a-uuid' };
     const event = batch(
-      { body: good[0] },
-      { body: mixedCurrencies },
-      { body: good[1] },
-      { body: '{"orderId":' },
-      { body: invalid },
-      { body: good[2] },
+      good[0],
+      mixedCurrencies,
+      good[1],
+      queued(message(partner), { body: '{"items":' }),
+      message(partner, { orderId: 'not-a-uuid' }),
+      good[2],
+      queued(message(partner), { messageAttributes: {} }),
     );
     const ids = event.Records.map((record) => record.messageId);
 
     const failures = await deliver(event);
 
-    expect(failures.sort()).toEqual([ids[1], ids[3], ids[4]].sort());
+    expect(failures.sort()).toEqual([ids[1], ids[3], ids[4], ids[6]].sort());
     const placed = await ordersOf(`partner#${partner}`);
     expect(placed.map((order) => order.orderId).sort()).toEqual(good.map((order) => order.orderId).sort());
-    expect(placed.find((order) => order.orderId === good[2]?.orderId)?.total).toEqual({
+    expect(placed.find((order) => order.orderId === good[2].orderId)?.total).toEqual({
       amount: 4 * 480,
       currency: 'EUR',
     });

@@ -1,0 +1,380 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse } from 'yaml';
+import type { ParameterRequirement, RequestValidatorSettings } from './request-validation.ts';
+import type { Json, JsonObject, Resolver } from './template.ts';
+import { UnsupportedTemplateError } from './template.ts';
+import type { ApiKeyDefinition, Throttle, UsagePlanDefinition } from './usage-plans.ts';
+
+export type IntegrationTarget =
+  | { service: 'lambda'; functionName: string }
+  | { service: 'sqs'; queueName: string }
+  | { service: 'dynamodb'; action: string }
+  | { service: 'mock' };
+
+export interface IntegrationResponse {
+  /** Matched against the integration's status code (whole string); undefined for the default response. */
+  selectionPattern: RegExp | undefined;
+  statusCode: number;
+  responseParameters: Record<string, string>;
+  responseTemplates: Record<string, string>;
+}
+
+export interface Integration {
+  type: 'aws' | 'aws_proxy' | 'mock';
+  target: IntegrationTarget;
+  requestTemplates: Record<string, string>;
+  requestParameters: Record<string, string>;
+  passthroughBehavior: 'when_no_match' | 'when_no_templates' | 'never';
+  responses: IntegrationResponse[];
+  cacheKeyParameters: string[];
+  timeoutMs: number;
+}
+
+export interface RestMethod {
+  httpMethod: string;
+  /** The resource path as defined, `/orders/{id}`. */
+  resourcePath: string;
+  apiKeyRequired: boolean;
+  validator: RequestValidatorSettings;
+  requiredParameters: ParameterRequirement[];
+  bodySchemas: Record<string, unknown>;
+  integration: Integration;
+  caching: { enabled: boolean; ttlSeconds: number };
+  /** The stage's throttle for this method (its own MethodSettings entry, else the stage-wide one). */
+  throttle: Throttle | undefined;
+}
+
+export interface GatewayResponse {
+  statusCode: number | undefined;
+  headers: Record<string, string>;
+  templates: Record<string, string>;
+}
+
+export interface RestApiConfig {
+  logicalId: string;
+  apiId: string;
+  stage: string;
+  accountId: string;
+  region: string;
+  methods: RestMethod[];
+  gatewayResponses: Record<string, GatewayResponse>;
+  cacheClusterEnabled: boolean;
+  schemas: Record<string, unknown>;
+  apiKeys: ApiKeyDefinition[];
+  usagePlans: UsagePlanDefinition[];
+}
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
+const DEFAULT_TIMEOUT_MS = 29_000;
+const DEFAULT_CACHE_TTL = 300;
+
+/** The local value of an API key: its `Value` when the template sets one, else a stable local-only value. */
+export const localApiKeyValue = (logicalId: string) => `local-${logicalId}-0000000000`;
+
+/**
+ * Every AWS::Serverless::Api of the template, from its OpenAPI definition (inline or through AWS::Include,
+ * resolved like CloudFormation does), its stage settings, and the usage plans and keys attached to its stage.
+ */
+export function restApiDefinitions(resolver: Resolver, templateDir: string): RestApiConfig[] {
+  const resources = Object.entries(resolver.template.Resources).filter(([id]) => resolver.exists(id));
+  return resources
+    .filter(([, resource]) => resource.Type === 'AWS::Serverless::Api')
+    .map(([logicalId, resource]) => {
+      const where = `Resources.${logicalId}.Properties`;
+      const { DefinitionBody, ...rest } = (resource.Properties ?? {}) as JsonObject;
+      if (DefinitionBody === undefined)
+        throw new UnsupportedTemplateError(where, 'an AWS::Serverless::Api without a DefinitionBody');
+      const properties = resolver.resolve(rest, where) as JsonObject;
+      const definition = resolver.resolve(
+        included(DefinitionBody, templateDir, `${where}.DefinitionBody`),
+        `${where}.DefinitionBody`,
+      ) as JsonObject;
+      const apiId = String(resolver.resolve({ Ref: logicalId }, where));
+      const stage = String(properties.StageName);
+      const settings = methodSettings(properties.MethodSettings);
+      const cacheClusterEnabled = properties.CacheClusterEnabled === true;
+      return {
+        logicalId,
+        apiId,
+        stage,
+        accountId: resolver.pseudo.accountId,
+        region: resolver.pseudo.region,
+        methods: methodsOf(definition, settings, cacheClusterEnabled, `${where}.DefinitionBody`),
+        gatewayResponses: gatewayResponsesOf(definition['x-amazon-apigateway-gateway-responses']),
+        cacheClusterEnabled,
+        schemas: ((definition.components as JsonObject | undefined)?.schemas ?? {}) as Record<
+          string,
+          unknown
+        >,
+        ...usagePlansOf(resolver, apiId, stage),
+      };
+    });
+}
+
+/** `Fn::Transform: AWS::Include` with a local Location replaced by the file's content. */
+function included(body: Json, templateDir: string, where: string): Json {
+  const transform = (body as JsonObject)['Fn::Transform'] as JsonObject | undefined;
+  if (!transform) return body;
+  const location = (transform.Parameters as JsonObject | undefined)?.Location;
+  if (transform.Name !== 'AWS::Include' || typeof location !== 'string' || location.startsWith('s3://')) {
+    throw new UnsupportedTemplateError(
+      where,
+      'a DefinitionBody transform other than AWS::Include of a local file',
+    );
+  }
+  return parse(readFileSync(resolve(templateDir, location), 'utf8')) as Json;
+}
+
+interface MethodSetting {
+  throttle: Throttle | undefined;
+  cachingEnabled: boolean | undefined;
+  ttlSeconds: number | undefined;
+}
+
+/** MethodSettings by `METHOD /path` (`* /*` for the stage); paths come `~1`-encoded, as CloudFormation takes them. */
+function methodSettings(value: Json | undefined): Map<string, Partial<MethodSetting>> {
+  const settings = new Map<string, Partial<MethodSetting>>();
+  for (const entry of (value ?? []) as JsonObject[]) {
+    // A JSON-pointer path: `/~1orders~1{id}` is the resource /orders/{id}; `/*` is every resource.
+    const pointer = String(entry.ResourcePath ?? '/*');
+    const path = pointer === '/*' ? '/*' : pointer.slice(1).replaceAll('~1', '/');
+    const rate = entry.ThrottlingRateLimit;
+    const burst = entry.ThrottlingBurstLimit;
+    settings.set(`${String(entry.HttpMethod ?? '*').toUpperCase()} ${path}`, {
+      ...(rate !== undefined && burst !== undefined
+        ? { throttle: { rate: Number(rate), burst: Number(burst) } }
+        : {}),
+      ...(entry.CachingEnabled !== undefined ? { cachingEnabled: entry.CachingEnabled === true } : {}),
+      ...(entry.CacheTtlInSeconds !== undefined ? { ttlSeconds: Number(entry.CacheTtlInSeconds) } : {}),
+    });
+  }
+  return settings;
+}
+
+function methodsOf(
+  definition: JsonObject,
+  settings: Map<string, Partial<MethodSetting>>,
+  cacheClusterEnabled: boolean,
+  where: string,
+): RestMethod[] {
+  const components = (definition.components ?? {}) as JsonObject;
+  const schemes = (components.securitySchemes ?? {}) as Record<string, JsonObject>;
+  const validators = (definition['x-amazon-apigateway-request-validators'] ?? {}) as Record<
+    string,
+    JsonObject
+  >;
+  const rootValidator = definition['x-amazon-apigateway-request-validator'];
+  const methods: RestMethod[] = [];
+  for (const [resourcePath, item] of Object.entries((definition.paths ?? {}) as Record<string, JsonObject>)) {
+    for (const [name, value] of Object.entries(item)) {
+      if (!HTTP_METHODS.includes(name)) continue;
+      const operation = value as JsonObject;
+      const httpMethod = name.toUpperCase();
+      const operationWhere = `${where}.paths.${resourcePath}.${name}`;
+      const security = (operation.security ?? definition.security ?? []) as JsonObject[];
+      const apiKeyRequired = security.some((requirement) =>
+        Object.keys(requirement).some((scheme) => schemes[scheme]?.type === 'apiKey'),
+      );
+      const validatorName = operation['x-amazon-apigateway-request-validator'] ?? rootValidator;
+      const validator = validatorName === undefined ? undefined : validators[String(validatorName)];
+      const parameters = [
+        ...((item.parameters ?? []) as JsonObject[]),
+        ...((operation.parameters ?? []) as JsonObject[]),
+      ]
+        .map((parameter) => dereference(parameter, components))
+        .filter((parameter) => parameter.required === true)
+        .map(
+          (parameter): ParameterRequirement => ({
+            in: String(parameter.in) as ParameterRequirement['in'],
+            name: String(parameter.name),
+          }),
+        );
+      const content = (dereference((operation.requestBody ?? {}) as JsonObject, components).content ??
+        {}) as Record<string, JsonObject>;
+      const stageWide = settings.get('* /*') ?? {};
+      const own = settings.get(`${httpMethod} ${resourcePath}`) ?? {};
+      const merged = { ...stageWide, ...own };
+      methods.push({
+        httpMethod,
+        resourcePath,
+        apiKeyRequired,
+        validator: {
+          body: validator?.validateRequestBody === true,
+          parameters: validator?.validateRequestParameters === true,
+        },
+        requiredParameters: parameters,
+        bodySchemas: Object.fromEntries(
+          Object.entries(content)
+            .filter(([, media]) => media.schema !== undefined)
+            .map(([mediaType, media]) => [mediaType.toLowerCase(), media.schema]),
+        ),
+        integration: integrationOf(operation['x-amazon-apigateway-integration'], operationWhere),
+        caching: {
+          // Only GET is cached unless a method says otherwise, and nothing is without a cache cluster.
+          enabled: cacheClusterEnabled && (merged.cachingEnabled ?? false),
+          ttlSeconds: merged.ttlSeconds ?? DEFAULT_CACHE_TTL,
+        },
+        throttle: merged.throttle,
+      });
+    }
+  }
+  return methods;
+}
+
+function dereference(value: JsonObject, components: JsonObject): JsonObject {
+  const ref = value.$ref;
+  if (typeof ref !== 'string') return value;
+  const [, section, name] = /^#\/components\/(\w+)\/(.+)$/.exec(ref) ?? [];
+  const target = ((components[section ?? ''] ?? {}) as JsonObject)[name ?? ''];
+  if (target === undefined) throw new UnsupportedTemplateError(ref, 'a $ref outside #/components');
+  return target as JsonObject;
+}
+
+const LAMBDA_URI =
+  /:lambda:path\/2015-03-31\/functions\/arn:[\w-]+:lambda:[\w-]+:\d+:function:([\w-]+)\/invocations$/;
+const SQS_URI = /:sqs:path\/\d+\/([\w.-]+)$/;
+const DYNAMODB_URI = /:dynamodb:action\/(\w+)$/;
+
+function integrationOf(value: Json | undefined, where: string): Integration {
+  if (value === undefined)
+    throw new UnsupportedTemplateError(where, 'a method without x-amazon-apigateway-integration');
+  const integration = value as JsonObject;
+  const type = String(integration.type).toLowerCase();
+  const uri = String(integration.uri ?? '');
+  let target: IntegrationTarget | undefined;
+  if (type === 'mock') target = { service: 'mock' };
+  else if (type === 'aws_proxy' && LAMBDA_URI.test(uri))
+    target = { service: 'lambda', functionName: LAMBDA_URI.exec(uri)?.[1] ?? '' };
+  else if (type === 'aws' && SQS_URI.test(uri))
+    target = { service: 'sqs', queueName: SQS_URI.exec(uri)?.[1] ?? '' };
+  else if (type === 'aws' && DYNAMODB_URI.test(uri))
+    target = { service: 'dynamodb', action: DYNAMODB_URI.exec(uri)?.[1] ?? '' };
+  if (!target) {
+    throw new UnsupportedTemplateError(
+      `${where}.x-amazon-apigateway-integration`,
+      `a ${type} integration with the URI ${uri} (offline: mock, Lambda proxy, SQS path and DynamoDB action)`,
+    );
+  }
+  return {
+    type: type as Integration['type'],
+    target,
+    requestTemplates: lowerCaseKeys(integration.requestTemplates),
+    requestParameters: (integration.requestParameters ?? {}) as Record<string, string>,
+    passthroughBehavior: String(
+      integration.passthroughBehavior ?? 'when_no_match',
+    ).toLowerCase() as Integration['passthroughBehavior'],
+    responses: Object.entries((integration.responses ?? {}) as Record<string, JsonObject>).map(
+      ([pattern, response]): IntegrationResponse => ({
+        selectionPattern: pattern === 'default' ? undefined : new RegExp(`^(?:${pattern})$`),
+        statusCode: Number(response.statusCode),
+        responseParameters: (response.responseParameters ?? {}) as Record<string, string>,
+        responseTemplates: lowerCaseKeys(response.responseTemplates),
+      }),
+    ),
+    cacheKeyParameters: ((integration.cacheKeyParameters ?? []) as Json[]).map(String),
+    timeoutMs: Number(integration.timeoutInMillis ?? DEFAULT_TIMEOUT_MS),
+  };
+}
+
+function gatewayResponsesOf(value: Json | undefined): Record<string, GatewayResponse> {
+  return Object.fromEntries(
+    Object.entries((value ?? {}) as Record<string, JsonObject>).map(([type, response]) => [
+      type,
+      {
+        statusCode: response.statusCode === undefined ? undefined : Number(response.statusCode),
+        headers: Object.fromEntries(
+          Object.entries((response.responseParameters ?? {}) as Record<string, string>)
+            .filter(([name]) => name.startsWith('gatewayresponse.header.'))
+            .map(([name, mapped]) => [name.slice('gatewayresponse.header.'.length), staticValue(mapped)]),
+        ),
+        templates: lowerCaseKeys(response.responseTemplates),
+      },
+    ]),
+  );
+}
+
+/** A mapping's static value (`'text'`); other sources (request parameters) are not offered offline. */
+export function staticValue(mapped: string): string {
+  const quoted = /^'(.*)'$/s.exec(mapped);
+  if (!quoted)
+    throw new UnsupportedTemplateError(mapped, 'a response parameter other than a quoted static value');
+  return quoted[1] ?? '';
+}
+
+function lowerCaseKeys(value: Json | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries((value ?? {}) as Record<string, string>).map(([key, text]) => [key.toLowerCase(), text]),
+  );
+}
+
+/** The API keys and usage plans bound to this API's stage (AWS::ApiGateway::UsagePlan ApiStages). */
+function usagePlansOf(
+  resolver: Resolver,
+  apiId: string,
+  stage: string,
+): { apiKeys: ApiKeyDefinition[]; usagePlans: UsagePlanDefinition[] } {
+  const resources = Object.entries(resolver.template.Resources).filter(([id]) => resolver.exists(id));
+  const of = (type: string) =>
+    resources
+      .filter(([, resource]) => resource.Type === type)
+      .map(([logicalId, resource]) => ({
+        logicalId,
+        id: String(resolver.resolve({ Ref: logicalId }, `Resources.${logicalId}`)),
+        properties: resolver.resolve(
+          resource.Properties ?? {},
+          `Resources.${logicalId}.Properties`,
+        ) as JsonObject,
+      }));
+  const apiKeys = of('AWS::ApiGateway::ApiKey').map(
+    ({ logicalId, id, properties }): ApiKeyDefinition => ({
+      logicalId,
+      id,
+      value: properties.Value === undefined ? localApiKeyValue(logicalId) : String(properties.Value),
+      // CloudFormation creates keys disabled unless told otherwise.
+      enabled: properties.Enabled === true,
+    }),
+  );
+  const planKeys = of('AWS::ApiGateway::UsagePlanKey').map(({ properties }) => ({
+    planId: String(properties.UsagePlanId),
+    keyId: String(properties.KeyId),
+  }));
+  const usagePlans: UsagePlanDefinition[] = [];
+  for (const { logicalId, id, properties } of of('AWS::ApiGateway::UsagePlan')) {
+    const apiStage = ((properties.ApiStages ?? []) as JsonObject[]).find(
+      (candidate) => String(candidate.ApiId) === apiId && String(candidate.Stage) === stage,
+    );
+    if (!apiStage) continue;
+    const throttle = properties.Throttle as JsonObject | undefined;
+    const quota = properties.Quota as JsonObject | undefined;
+    usagePlans.push({
+      logicalId,
+      name: String(properties.UsagePlanName ?? logicalId),
+      ...(throttle ? { throttle: throttleOf(throttle) } : {}),
+      ...(quota
+        ? {
+            quota: {
+              limit: Number(quota.Limit),
+              period: String(quota.Period) as 'DAY' | 'WEEK' | 'MONTH',
+              offset: Number(quota.Offset ?? 0),
+            },
+          }
+        : {}),
+      methodThrottle: Object.fromEntries(
+        Object.entries((apiStage.Throttle ?? {}) as Record<string, JsonObject>).map(([method, settings]) => [
+          method,
+          throttleOf(settings),
+        ]),
+      ),
+      keyIds: planKeys.filter((planKey) => planKey.planId === id).map((planKey) => planKey.keyId),
+    });
+  }
+  return { apiKeys, usagePlans };
+}
+
+function throttleOf(settings: JsonObject): Throttle {
+  return { rate: Number(settings.RateLimit), burst: Number(settings.BurstLimit) };
+}
+
+/** The directory a template path's relative AWS::Include locations are read from. */
+export const templateDirOf = (templatePath: string) => dirname(templatePath);

@@ -1,0 +1,562 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { clfTime, readBody, safeDecode } from './gateway-http.ts';
+import type { FunctionRegistry } from './http-api.ts';
+import { LambdaError } from './lambda.ts';
+import { createValidator, type ValidationOutcome } from './request-validation.ts';
+import { ResponseCache } from './response-cache.ts';
+import type { Integration, RestApiConfig, RestMethod } from './rest-api-definition.ts';
+import { staticValue } from './rest-api-definition.ts';
+import { dynamodbAction, type IntegrationResult, sqsSendMessage } from './rest-integrations.ts';
+import { type CompiledPath, comparePathRank, compilePath } from './route-path.ts';
+import { TokenBucket } from './token-bucket.ts';
+import { UsagePlans } from './usage-plans.ts';
+import { MappingTemplateError, renderMappingTemplate } from './vtl.ts';
+
+/** API Gateway's REST API payload limit. */
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+const TEXT_CONTENT =
+  /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|application\/[\w.+-]+\+(json|xml))/i;
+
+/** What the REST API's AWS integrations talk to offline. */
+export interface RestBackends {
+  functions: FunctionRegistry;
+  sqs: SQSClient;
+  /** Local queue URLs by queue name. */
+  queueUrls: () => Record<string, string>;
+  dynamodbEndpoint: string;
+}
+
+type Reply = { statusCode: number; headers: Record<string, string>; body: string };
+
+/** API Gateway's built-in status and message of each gateway response type this emulator produces. */
+const RESPONSE_TYPES: Record<string, { statusCode: number; message: string }> = {
+  MISSING_AUTHENTICATION_TOKEN: { statusCode: 403, message: 'Missing Authentication Token' },
+  INVALID_API_KEY: { statusCode: 403, message: 'Forbidden' },
+  THROTTLED: { statusCode: 429, message: 'Too Many Requests' },
+  QUOTA_EXCEEDED: { statusCode: 429, message: 'Limit Exceeded' },
+  BAD_REQUEST_BODY: { statusCode: 400, message: 'Invalid request body' },
+  BAD_REQUEST_PARAMETERS: { statusCode: 400, message: 'Bad request parameters' },
+  UNSUPPORTED_MEDIA_TYPE: { statusCode: 415, message: 'Unsupported Media Type' },
+  REQUEST_TOO_LARGE: { statusCode: 413, message: 'Request Too Long' },
+  INTEGRATION_FAILURE: { statusCode: 500, message: 'Internal server error' },
+  INTEGRATION_TIMEOUT: { statusCode: 504, message: 'Endpoint request timed out' },
+  DEFAULT_5XX: { statusCode: 502, message: 'Internal server error' },
+};
+
+interface Route extends CompiledPath {
+  method: RestMethod;
+  bucket: TokenBucket | undefined;
+}
+
+interface RequestState {
+  requestId: string;
+  now: Date;
+  route: Route | undefined;
+  pathParameters: Record<string, string>;
+  headers: Record<string, string>;
+  multiValueHeaders: Record<string, string[]>;
+  query: URLSearchParams;
+  body: Buffer;
+  apiKey: string | undefined;
+  apiKeyId: string | undefined;
+  sourceIp: string;
+  path: string;
+}
+
+/**
+ * One REST API stage on a loopback port, as API Gateway runs it: routes from the OpenAPI definition, API keys
+ * with their usage plans, stage and method throttling, request validation, the stage cache, mapping templates,
+ * Lambda proxy, MOCK, SQS and DynamoDB integrations, and gateway responses from the definition.
+ */
+export class LocalRestApi {
+  #config!: RestApiConfig;
+  #routes: Route[] = [];
+  #plans!: UsagePlans;
+  #validate!: ReturnType<typeof createValidator>;
+  readonly cache = new ResponseCache();
+  readonly #backends: RestBackends;
+  readonly #server: Server;
+
+  constructor(config: RestApiConfig, backends: RestBackends) {
+    this.#backends = backends;
+    this.configure(config);
+    this.#server = createServer((request, response) => {
+      this.#handle(request, response).catch((error: Error) => {
+        console.error(`[${this.#config.logicalId}] gateway error`, error);
+        if (!response.headersSent) send(response, plain(500, 'Internal server error'));
+      });
+    });
+    this.#server.keepAliveTimeout = 60_000;
+  }
+
+  get config(): RestApiConfig {
+    return this.#config;
+  }
+
+  /** Everything from the template; buckets, quotas and the cache start afresh when it changes. */
+  configure(config: RestApiConfig): void {
+    this.#config = config;
+    this.#routes = config.methods
+      .map((method) => ({
+        ...compilePath(method.resourcePath),
+        method,
+        bucket: method.throttle ? new TokenBucket(method.throttle.rate, method.throttle.burst) : undefined,
+      }))
+      .sort((a, b) => comparePathRank(a.rank, b.rank));
+    this.#plans = new UsagePlans(config.apiKeys, config.usagePlans);
+    this.#validate = createValidator(config.schemas);
+  }
+
+  async listen(port: number): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, '127.0.0.1', resolve);
+    });
+    const address = this.#server.address();
+    const actual = typeof address === 'object' && address ? address.port : port;
+    return `http://127.0.0.1:${actual}/${this.#config.stage}`;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const httpMethod = (request.method ?? 'GET').toUpperCase();
+    const multiValueHeaders = headersOf(request);
+    const headers = Object.fromEntries(
+      Object.entries(multiValueHeaders).map(([name, values]) => [name, values.at(-1) ?? '']),
+    );
+    const apiKey = headerValue(headers, 'x-api-key');
+    const stagePrefix = `/${this.#config.stage}`;
+    const inStage = url.pathname === stagePrefix || url.pathname.startsWith(`${stagePrefix}/`);
+    const path = inStage ? url.pathname.slice(stagePrefix.length) || '/' : url.pathname;
+    const match = inStage ? this.#match(httpMethod, path) : undefined;
+    const state: RequestState = {
+      requestId: randomUUID(),
+      now: new Date(),
+      route: match?.route,
+      pathParameters: match?.pathParameters ?? {},
+      headers,
+      multiValueHeaders,
+      query: url.searchParams,
+      body: Buffer.alloc(0),
+      apiKey,
+      apiKeyId: undefined,
+      sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+      path,
+    };
+    const body = await readBody(request, MAX_PAYLOAD_BYTES);
+    if (body === undefined) return send(response, this.#gatewayResponse('REQUEST_TOO_LARGE', state));
+    state.body = body;
+    send(response, await this.#process(state));
+  }
+
+  async #process(state: RequestState): Promise<Reply> {
+    const route = state.route;
+    if (!route) return this.#gatewayResponse('MISSING_AUTHENTICATION_TOKEN', state);
+    const { method } = route;
+    if (method.apiKeyRequired) {
+      const admission = this.#plans.admit(state.apiKey, method.resourcePath, method.httpMethod);
+      if (!admission.admitted) return this.#gatewayResponse(admission.responseType, state);
+      state.apiKeyId = admission.key.id;
+    }
+    if (route.bucket && !route.bucket.take()) return this.#gatewayResponse('THROTTLED', state);
+
+    const contentType = headerValue(state.headers, 'content-type');
+    const validation: ValidationOutcome = this.#validate(
+      {
+        validator: method.validator,
+        requiredParameters: method.requiredParameters,
+        bodySchemas: method.bodySchemas,
+      },
+      {
+        headers: state.headers,
+        querystring: lastValues(state.query),
+        path: state.pathParameters,
+        body: state.body.toString('utf8'),
+        contentType,
+      },
+    );
+    if (!validation.valid) {
+      return this.#gatewayResponse(validation.responseType, state, {
+        message: validation.message,
+        validationErrorString: validation.validationErrorString,
+      });
+    }
+
+    const cacheKey = method.caching.enabled
+      ? ResponseCache.key(method.httpMethod, method.resourcePath, method.integration.cacheKeyParameters, {
+          path: state.pathParameters,
+          querystring: lastValues(state.query),
+          headers: state.headers,
+        })
+      : undefined;
+    // Without a verified caller (README: cache invalidation), Cache-Control: max-age=0 is ignored.
+    if (cacheKey !== undefined) {
+      const cached = this.cache.get(cacheKey);
+      if (cached) return { ...cached, headers: { ...cached.headers } };
+    }
+    const reply = await this.#integrate(method.integration, state, contentType);
+    if (cacheKey !== undefined && reply.statusCode >= 200 && reply.statusCode < 300) {
+      this.cache.set(cacheKey, reply, method.caching.ttlSeconds);
+    }
+    return reply;
+  }
+
+  #match(
+    httpMethod: string,
+    path: string,
+  ): { route: Route; pathParameters: Record<string, string> } | undefined {
+    for (const route of this.#routes) {
+      if (route.method.httpMethod !== httpMethod) continue;
+      const found = route.pattern.exec(path);
+      if (!found) continue;
+      const pathParameters: Record<string, string> = {};
+      route.parameters.forEach((name, index) => {
+        pathParameters[name] = safeDecode(found[index + 1] ?? '');
+      });
+      return { route, pathParameters };
+    }
+    return undefined;
+  }
+
+  async #integrate(
+    integration: Integration,
+    state: RequestState,
+    contentType: string | undefined,
+  ): Promise<Reply> {
+    if (integration.target.service === 'lambda')
+      return this.#invokeLambda(integration.target.functionName, state);
+
+    // Non-proxy integrations: the request template is chosen by the request's content type.
+    const mediaType = (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
+    const templates = integration.requestTemplates;
+    const hasTemplates = Object.keys(templates).length > 0;
+    const template = templates[mediaType];
+    if (
+      template === undefined &&
+      (integration.passthroughBehavior === 'never' ||
+        (integration.passthroughBehavior === 'when_no_templates' && hasTemplates))
+    ) {
+      return this.#gatewayResponse('UNSUPPORTED_MEDIA_TYPE', state);
+    }
+    let rendered: string;
+    try {
+      rendered =
+        template === undefined
+          ? state.body.toString('utf8')
+          : renderMappingTemplate(template, this.#mappingInput(state, state.body.toString('utf8'))).output;
+    } catch (error) {
+      if (!(error instanceof MappingTemplateError)) throw error;
+      console.error(`[${this.#config.logicalId}] request mapping template failed`, error);
+      return this.#gatewayResponse('DEFAULT_5XX', state, { statusCode: 500 });
+    }
+
+    let result: IntegrationResult;
+    const target = integration.target;
+    if (target.service === 'mock') {
+      const statusCode = mockStatus(rendered);
+      result = { statusCode, headers: {}, body: '' };
+    } else if (target.service === 'sqs') {
+      result = await sqsSendMessage(
+        this.#backends.sqs,
+        this.#backends.queueUrls()[target.queueName],
+        rendered,
+      );
+    } else {
+      result = await dynamodbAction(
+        this.#backends.dynamodbEndpoint,
+        this.#config.region,
+        target.action,
+        rendered,
+      );
+    }
+    if (result.statusCode >= 400) {
+      // What the caller gets is the definition's mapped answer; the service's own words go to the log.
+      console.error(
+        `[${this.#config.logicalId}] ${target.service} integration answered ${result.statusCode}: ${result.body}`,
+      );
+    }
+    return this.#integrationResponse(integration, result, state);
+  }
+
+  #integrationResponse(integration: Integration, result: IntegrationResult, state: RequestState): Reply {
+    const status = String(result.statusCode);
+    const chosen =
+      integration.responses.find((response) => response.selectionPattern?.test(status)) ??
+      integration.responses.find((response) => response.selectionPattern === undefined);
+    if (!chosen) return this.#gatewayResponse('DEFAULT_5XX', state, { statusCode: 500 });
+    const headers: Record<string, string> = {};
+    for (const [name, mapped] of Object.entries(chosen.responseParameters)) {
+      if (!name.startsWith('method.response.header.')) continue;
+      const header = name.slice('method.response.header.'.length);
+      const fromIntegration = /^integration\.response\.header\.(.+)$/.exec(mapped)?.[1];
+      headers[header] = fromIntegration
+        ? (headerValue(result.headers, fromIntegration) ?? '')
+        : staticValue(mapped);
+    }
+    const [mediaType, template] = Object.entries(chosen.responseTemplates)[0] ?? [
+      'application/json',
+      undefined,
+    ];
+    let body = result.body;
+    let statusCode = chosen.statusCode;
+    if (template !== undefined) {
+      try {
+        const output = renderMappingTemplate(template, this.#mappingInput(state, result.body));
+        body = output.output;
+        statusCode = output.responseOverride.status ?? statusCode;
+        Object.assign(headers, output.responseOverride.headers);
+      } catch (error) {
+        if (!(error instanceof MappingTemplateError)) throw error;
+        console.error(`[${this.#config.logicalId}] response mapping template failed`, error);
+        return this.#gatewayResponse('DEFAULT_5XX', state, { statusCode: 500 });
+      }
+    }
+    return { statusCode, headers: { 'content-type': mediaType, ...headers, ...this.#ids(state) }, body };
+  }
+
+  async #invokeLambda(functionName: string, state: RequestState): Promise<Reply> {
+    const fn = this.#backends.functions.get(functionName);
+    if (!fn) return this.#gatewayResponse('DEFAULT_5XX', state, { statusCode: 500 });
+    let result: unknown;
+    try {
+      result = await fn.invoke(this.#proxyEvent(state));
+    } catch (error) {
+      if (!(error instanceof LambdaError)) throw error;
+      return this.#gatewayResponse('DEFAULT_5XX', state);
+    }
+    // Payload format 1.0: anything but an object with a numeric statusCode and a string body is malformed.
+    const { statusCode, headers, multiValueHeaders, body, isBase64Encoded } = (result ?? {}) as Record<
+      string,
+      unknown
+    >;
+    if (typeof statusCode !== 'number' || (body !== undefined && body !== null && typeof body !== 'string')) {
+      return this.#gatewayResponse('DEFAULT_5XX', state);
+    }
+    const replyHeaders: Record<string, string> = {};
+    for (const [name, values] of Object.entries((multiValueHeaders ?? {}) as Record<string, unknown[]>)) {
+      replyHeaders[name.toLowerCase()] = values.map(String).join(', ');
+    }
+    for (const [name, value] of Object.entries((headers ?? {}) as Record<string, unknown>)) {
+      replyHeaders[name.toLowerCase()] = String(value);
+    }
+    const text = typeof body === 'string' ? body : '';
+    return {
+      statusCode,
+      headers: { 'content-type': 'application/json', ...replyHeaders, ...this.#ids(state) },
+      // Text only: binary media types are not emulated (README: limits).
+      body: isBase64Encoded === true ? Buffer.from(text, 'base64').toString('utf8') : text,
+    };
+  }
+
+  #context(state: RequestState): Record<string, unknown> {
+    const route = state.route;
+    return {
+      accountId: this.#config.accountId,
+      apiId: this.#config.apiId,
+      domainName: headerValue(state.headers, 'host') ?? 'localhost',
+      extendedRequestId: state.requestId,
+      httpMethod: route?.method.httpMethod ?? '',
+      identity: {
+        apiKey: state.apiKeyId ? state.apiKey : undefined,
+        apiKeyId: state.apiKeyId,
+        sourceIp: state.sourceIp,
+        userAgent: headerValue(state.headers, 'user-agent') ?? '',
+      },
+      path: `/${this.#config.stage}${state.path}`,
+      protocol: 'HTTP/1.1',
+      requestId: state.requestId,
+      requestTime: clfTime(state.now),
+      requestTimeEpoch: state.now.getTime(),
+      resourceId: route ? resourceIdOf(route.method.resourcePath) : '',
+      resourcePath: route?.method.resourcePath ?? '',
+      stage: this.#config.stage,
+    };
+  }
+
+  #mappingInput(state: RequestState, body: string) {
+    return {
+      body,
+      params: {
+        path: state.pathParameters,
+        querystring: lastValues(state.query),
+        header: state.headers,
+      },
+      context: this.#context(state),
+      stageVariables: {},
+    };
+  }
+
+  #proxyEvent(state: RequestState): APIGatewayProxyEvent {
+    const route = state.route as Route;
+    const context = this.#context(state);
+    const contentType = headerValue(state.headers, 'content-type') ?? '';
+    const isText = TEXT_CONTENT.test(contentType);
+    const multiValueQuery: Record<string, string[]> = {};
+    for (const key of new Set(state.query.keys())) multiValueQuery[key] = state.query.getAll(key);
+    const hasQuery = Object.keys(multiValueQuery).length > 0;
+    const hasPath = route.parameters.length > 0;
+    return {
+      resource: route.method.resourcePath,
+      path: state.path,
+      httpMethod: route.method.httpMethod,
+      headers: state.headers,
+      multiValueHeaders: state.multiValueHeaders,
+      queryStringParameters: hasQuery ? lastValues(state.query) : null,
+      multiValueQueryStringParameters: hasQuery ? multiValueQuery : null,
+      pathParameters: hasPath ? state.pathParameters : null,
+      stageVariables: null,
+      requestContext: {
+        accountId: this.#config.accountId,
+        apiId: this.#config.apiId,
+        authorizer: null,
+        domainName: String(context.domainName),
+        domainPrefix: String(context.domainName).split('.')[0] ?? '',
+        extendedRequestId: state.requestId,
+        httpMethod: route.method.httpMethod,
+        identity: {
+          accessKey: null,
+          accountId: null,
+          apiKey: state.apiKeyId ? (state.apiKey ?? null) : null,
+          apiKeyId: state.apiKeyId ?? null,
+          caller: null,
+          clientCert: null,
+          cognitoAuthenticationProvider: null,
+          cognitoAuthenticationType: null,
+          cognitoIdentityId: null,
+          cognitoIdentityPoolId: null,
+          principalOrgId: null,
+          sourceIp: state.sourceIp,
+          user: null,
+          userAgent: headerValue(state.headers, 'user-agent') ?? null,
+          userArn: null,
+        },
+        path: String(context.path),
+        protocol: 'HTTP/1.1',
+        requestId: state.requestId,
+        requestTime: String(context.requestTime),
+        requestTimeEpoch: state.now.getTime(),
+        resourceId: String(context.resourceId),
+        resourcePath: route.method.resourcePath,
+        stage: this.#config.stage,
+      },
+      body: state.body.length > 0 ? state.body.toString(isText ? 'utf8' : 'base64') : null,
+      isBase64Encoded: state.body.length > 0 && !isText,
+    };
+  }
+
+  /**
+   * A response API Gateway makes itself: the definition's gateway response for the type (or its DEFAULT_4XX /
+   * DEFAULT_5XX), else AWS's built-in `{"message": …}`. Its templates are simple substitutions, not VTL.
+   */
+  #gatewayResponse(
+    type: string,
+    state: RequestState,
+    override: { message?: string; validationErrorString?: string; statusCode?: number } = {},
+  ): Reply {
+    const builtIn = RESPONSE_TYPES[type] ?? { statusCode: 500, message: 'Internal server error' };
+    const statusCode = override.statusCode ?? builtIn.statusCode;
+    const message = override.message ?? builtIn.message;
+    const configured =
+      this.#config.gatewayResponses[type] ??
+      this.#config.gatewayResponses[statusCode >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX'];
+    const context = {
+      ...this.#context(state),
+      error: {
+        message,
+        messageString: JSON.stringify(message),
+        responseType: type,
+        validationErrorString: JSON.stringify(override.validationErrorString ?? '').slice(1, -1),
+      },
+    };
+    const template = configured?.templates['application/json'];
+    return {
+      statusCode: configured?.statusCode ?? statusCode,
+      headers: {
+        'content-type': 'application/json',
+        'x-amzn-errortype': errorTypeOf(type),
+        ...(configured?.headers ?? {}),
+        ...this.#ids(state),
+      },
+      body: template === undefined ? JSON.stringify({ message }) : substitute(template, context),
+    };
+  }
+
+  #ids(state: RequestState): Record<string, string> {
+    return { 'x-amzn-requestid': state.requestId, 'x-amz-apigw-id': randomBytes(6).toString('base64') };
+  }
+}
+
+/** `$context.a.b` and `$stageVariables.x` replaced by their values; unknown ones by nothing. */
+function substitute(template: string, context: Record<string, unknown>): string {
+  return template.replace(/\$(context|stageVariables)((?:\.\w+)+)/g, (_match, root: string, path: string) => {
+    let value: unknown = root === 'context' ? context : {};
+    for (const key of path.slice(1).split('.')) value = (value as Record<string, unknown> | undefined)?.[key];
+    return value === undefined || value === null ? '' : String(value);
+  });
+}
+
+function errorTypeOf(type: string): string {
+  if (type === 'THROTTLED' || type === 'QUOTA_EXCEEDED') return 'TooManyRequestsException';
+  if (type === 'MISSING_AUTHENTICATION_TOKEN') return 'MissingAuthenticationTokenException';
+  if (type === 'INVALID_API_KEY') return 'ForbiddenException';
+  if (type.startsWith('BAD_REQUEST')) return 'BadRequestException';
+  if (type === 'UNSUPPORTED_MEDIA_TYPE') return 'UnsupportedMediaTypeException';
+  return 'InternalServerErrorException';
+}
+
+/** A MOCK integration answers with the statusCode its request template renders (200 when there is none). */
+function mockStatus(rendered: string): number {
+  try {
+    const parsed = JSON.parse(rendered) as { statusCode?: unknown };
+    return typeof parsed.statusCode === 'number' ? parsed.statusCode : 200;
+  } catch {
+    return 500;
+  }
+}
+
+function resourceIdOf(resourcePath: string): string {
+  return Buffer.from(resourcePath).toString('base64url').slice(0, 10).toLowerCase();
+}
+
+function lastValues(query: URLSearchParams): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [key, value] of query) values[key] = value;
+  return values;
+}
+
+function headerValue(headers: Record<string, string>, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === lower) return value;
+  return undefined;
+}
+
+/** Header names as the client sent them, every value kept (payload format 1.0's multiValueHeaders). */
+function headersOf(request: IncomingMessage): Record<string, string[]> {
+  const headers: Record<string, string[]> = {};
+  const raw = request.rawHeaders;
+  for (let index = 0; index < raw.length; index += 2) {
+    const name = raw[index] ?? '';
+    const existing = Object.keys(headers).find((key) => key.toLowerCase() === name.toLowerCase()) ?? name;
+    headers[existing] = [...(headers[existing] ?? []), raw[index + 1] ?? ''];
+  }
+  return headers;
+}
+
+function plain(statusCode: number, message: string): Reply {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message }) };
+}
+
+function send(response: ServerResponse, reply: Reply): void {
+  const body = Buffer.from(reply.body, 'utf8');
+  response.writeHead(reply.statusCode, { ...reply.headers, 'content-length': String(body.length) }).end(body);
+}

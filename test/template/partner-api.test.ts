@@ -1,0 +1,293 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { DEFINITION_PATH, withGeneratedModels } from '../../local/openapi-models.ts';
+import { type Json, type JsonObject, loadTemplate, type Template } from '../../local/template.ts';
+import { propertiesOf, ROOT, referencedNames } from './rules.ts';
+
+const template = loadTemplate(resolve(ROOT, 'template.yaml'));
+const definitionText = readFileSync(DEFINITION_PATH, 'utf8');
+const definition = parse(definitionText) as JsonObject;
+
+type Operation = { path: string; method: string; operation: JsonObject; integration: JsonObject };
+
+function operationsOf(openapi: JsonObject): Operation[] {
+  return Object.entries(openapi.paths as Record<string, JsonObject>).flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([method]) => ['get', 'put', 'post', 'delete', 'patch'].includes(method))
+      .map(([method, operation]) => ({
+        path,
+        method: method.toUpperCase(),
+        operation: operation as JsonObject,
+        integration: ((operation as JsonObject)['x-amazon-apigateway-integration'] ?? {}) as JsonObject,
+      })),
+  );
+}
+
+const GATEWAY_RESPONSES = [
+  'DEFAULT_4XX',
+  'DEFAULT_5XX',
+  'THROTTLED',
+  'QUOTA_EXCEEDED',
+  'INVALID_API_KEY',
+  'BAD_REQUEST_BODY',
+  'MISSING_AUTHENTICATION_TOKEN',
+];
+
+/** The partner API rules a reviewer checks, over template.yaml and openapi/partner-api.yaml together. */
+function checkPartnerApi(copy: Template, openapi: JsonObject): string[] {
+  const violations: string[] = [];
+  const api = propertiesOf(copy, 'PartnerApi');
+  const include = ((api.DefinitionBody as JsonObject)['Fn::Transform'] as JsonObject | undefined)
+    ?.Parameters as JsonObject | undefined;
+  if (include?.Location !== 'openapi/partner-api.yaml')
+    violations.push('PartnerApi: definition not included from openapi/');
+
+  const responses = (openapi['x-amazon-apigateway-gateway-responses'] ?? {}) as Record<string, JsonObject>;
+  for (const type of GATEWAY_RESPONSES) {
+    const response = responses[type];
+    const template = String(
+      (response?.responseTemplates as JsonObject | undefined)?.['application/json'] ?? '',
+    );
+    if (!template.includes('"error":{"code":') || !template.includes('"requestId":"$context.requestId"'))
+      violations.push(`gateway response ${type}: not the one error shape`);
+    if (
+      !(response?.responseParameters as JsonObject | undefined)?.[
+        'gatewayresponse.header.Access-Control-Allow-Origin'
+      ]
+    )
+      violations.push(`gateway response ${type}: no CORS header`);
+  }
+
+  const role = propertiesOf(copy, 'PartnerApiIntegrationRole');
+  const statements = ((role.Policies as JsonObject[]).flatMap(
+    (policy) => (policy.PolicyDocument as JsonObject).Statement as JsonObject[],
+  ) ?? []) as JsonObject[];
+  const granted = statements.map(
+    (statement) => `${String(statement.Action)} ${[...referencedNames(statement.Resource)].join(',')}`,
+  );
+  const needed: string[] = [];
+
+  for (const { path, method, operation, integration } of operationsOf(openapi)) {
+    const where = `${method} ${path}`;
+    const keyless = Array.isArray(operation.security) && operation.security.length === 0;
+    if (keyless && path !== '/health') violations.push(`${where}: no API key required`);
+    const type = String(integration.type);
+    const uri = JSON.stringify(integration.uri ?? '');
+    if (type === 'aws') {
+      if (!referencedNames(integration.credentials).has('PartnerApiIntegrationRole'))
+        violations.push(`${where}: not run as PartnerApiIntegrationRole`);
+      if (uri.includes(':sqs:')) needed.push('sqs:SendMessage OrdersQueue');
+      if (uri.includes(':dynamodb:')) needed.push('dynamodb:GetItem OrdersTable');
+      const responsesOf = (integration.responses ?? {}) as Record<string, JsonObject>;
+      if (
+        !Object.entries(responsesOf).some(
+          ([pattern, response]) => pattern.includes('4') && String(response.statusCode).startsWith('5'),
+        )
+      )
+        violations.push(`${where}: a service error does not become a 5xx`);
+      if (/"TableName":"[A-Za-z]/.test(JSON.stringify(integration.requestTemplates).replaceAll('\\"', '"')))
+        violations.push(`${where}: hard-coded table name`);
+    }
+    if (type === 'aws_proxy') {
+      const [fn] = [...referencedNames(integration.uri)].filter((name) => name.endsWith('Function'));
+      const permitted = Object.values(copy.Resources).some(
+        (resource) =>
+          resource.Type === 'AWS::Lambda::Permission' &&
+          refOfFunction(resource.Properties?.FunctionName) === fn &&
+          JSON.stringify(resource.Properties?.SourceArn).includes(
+            `/${method}${path.replace(/\{[^}]+\}/g, '*')}`,
+          ),
+      );
+      if (!permitted) violations.push(`${where}: ${fn} has no invoke permission scoped to this route`);
+    }
+    const parameters = ((operation.parameters ?? []) as JsonObject[]).map((parameter) =>
+      parameter.$ref
+        ? (((openapi.components as JsonObject).parameters as JsonObject)[
+            String(parameter.$ref).split('/').at(-1) ?? ''
+          ] as JsonObject)
+        : parameter,
+    );
+    if (method === 'GET' && path.startsWith('/products')) {
+      const keys = ((integration.cacheKeyParameters ?? []) as Json[]).map(String);
+      for (const parameter of parameters) {
+        const location = parameter.in === 'query' ? 'querystring' : String(parameter.in);
+        if (!keys.includes(`method.request.${location}.${parameter.name}`))
+          violations.push(`${where}: ${parameter.name} is not part of the cache key`);
+      }
+    }
+  }
+  for (const need of needed)
+    if (!granted.includes(need)) violations.push(`PartnerApiIntegrationRole: lacks ${need}`);
+  for (const grant of granted)
+    if (!needed.includes(grant)) violations.push(`PartnerApiIntegrationRole: ${grant} is not needed`);
+
+  const settings = (api.MethodSettings ?? []) as JsonObject[];
+  const cached = settings.filter(
+    (setting) => setting.CachingEnabled !== false && setting.CachingEnabled !== undefined,
+  );
+  for (const setting of cached) {
+    const path = String(setting.ResourcePath).slice(1).replaceAll('~1', '/');
+    if (!path.startsWith('/products') || setting.HttpMethod !== 'GET')
+      violations.push(`${setting.HttpMethod} ${path}: cached`);
+    if (setting.CacheDataEncrypted !== true)
+      violations.push(`${setting.HttpMethod} ${path}: cache not encrypted`);
+  }
+
+  const plans = Object.entries(copy.Resources).filter(
+    ([, resource]) => resource.Type === 'AWS::ApiGateway::UsagePlan',
+  );
+  if (plans.length < 3) violations.push('fewer than three usage plans');
+  if (!plans.some(([, plan]) => !plan.Properties?.Throttle && !plan.Properties?.Quota))
+    violations.push('no unlimited tier');
+  const attached = new Set(
+    Object.values(copy.Resources)
+      .filter((resource) => resource.Type === 'AWS::ApiGateway::UsagePlanKey')
+      .map((resource) => [...referencedNames(resource.Properties?.KeyId)][0]),
+  );
+  for (const [id, resource] of Object.entries(copy.Resources)) {
+    if (resource.Type === 'AWS::ApiGateway::ApiKey' && !attached.has(id))
+      violations.push(`${id}: in no usage plan`);
+  }
+  return violations;
+}
+
+function refOfFunction(value: Json | undefined): string | undefined {
+  return [...referencedNames(value)][0];
+}
+
+const brokenTemplate = (change: (copy: Template) => void): Template => {
+  const copy = structuredClone(template);
+  change(copy);
+  return copy;
+};
+const brokenDefinition = (change: (copy: JsonObject) => void): JsonObject => {
+  const copy = structuredClone(definition);
+  change(copy);
+  return copy;
+};
+const operation = (copy: JsonObject, path: string, method: string) =>
+  (copy.paths as Record<string, JsonObject>)[path]?.[method] as JsonObject;
+
+describe('the partner REST API', () => {
+  it('keeps its rules', () => {
+    expect(checkPartnerApi(template, definition)).toEqual([]);
+  });
+
+  it('has its request models generated from the zod schemas (npm run openapi:models)', () => {
+    expect(withGeneratedModels(definitionText)).toBe(definitionText);
+  });
+
+  it.each([
+    [
+      'a keyless order route',
+      () =>
+        checkPartnerApi(
+          template,
+          brokenDefinition((copy) => {
+            operation(copy, '/orders', 'post').security = [];
+          }),
+        ),
+      'POST /orders: no API key required',
+    ],
+    [
+      'a gateway response without CORS',
+      () =>
+        checkPartnerApi(
+          template,
+          brokenDefinition((copy) => {
+            delete ((copy['x-amazon-apigateway-gateway-responses'] as JsonObject).THROTTLED as JsonObject)
+              .responseParameters;
+          }),
+        ),
+      'gateway response THROTTLED: no CORS header',
+    ],
+    [
+      'the product id left out of the cache key',
+      () =>
+        checkPartnerApi(
+          template,
+          brokenDefinition((copy) => {
+            (
+              operation(copy, '/products/{id}', 'get')['x-amazon-apigateway-integration'] as JsonObject
+            ).cacheKeyParameters = [];
+          }),
+        ),
+      'GET /products/{id}: id is not part of the cache key',
+    ],
+    [
+      'a hard-coded table name',
+      () =>
+        checkPartnerApi(
+          template,
+          brokenDefinition((copy) => {
+            (
+              operation(copy, '/orders/{id}', 'get')['x-amazon-apigateway-integration'] as JsonObject
+            ).requestTemplates = {
+              'application/json': '{"TableName":"Orders","Key":{}}',
+            };
+          }),
+        ),
+      'GET /orders/{id}: hard-coded table name',
+    ],
+    [
+      'a broader integration role',
+      () =>
+        checkPartnerApi(
+          brokenTemplate((copy) => {
+            const policy = (
+              propertiesOf(copy, 'PartnerApiIntegrationRole').Policies as JsonObject[]
+            )[0] as JsonObject;
+            ((policy.PolicyDocument as JsonObject).Statement as JsonObject[]).push({
+              Effect: 'Allow',
+              Action: 'dynamodb:PutItem',
+              Resource: { 'Fn::GetAtt': ['OrdersTable', 'Arn'] },
+            });
+          }),
+          definition,
+        ),
+      'PartnerApiIntegrationRole: dynamodb:PutItem OrdersTable is not needed',
+    ],
+    [
+      'orders cached',
+      () =>
+        checkPartnerApi(
+          brokenTemplate((copy) => {
+            (propertiesOf(copy, 'PartnerApi').MethodSettings as JsonObject[]).push({
+              ResourcePath: '/~1orders~1{id}',
+              HttpMethod: 'GET',
+              CachingEnabled: true,
+              CacheDataEncrypted: true,
+            });
+          }),
+          definition,
+        ),
+      'GET /orders/{id}: cached',
+    ],
+    [
+      'a key in no plan',
+      () =>
+        checkPartnerApi(
+          brokenTemplate((copy) => {
+            delete copy.Resources.PartnerFreePlanKey;
+          }),
+          definition,
+        ),
+      'PartnerFreeApiKey: in no usage plan',
+    ],
+    [
+      'a Lambda route without its permission',
+      () =>
+        checkPartnerApi(
+          brokenTemplate((copy) => {
+            delete copy.Resources.GetProductPermission;
+          }),
+          definition,
+        ),
+      'GET /products/{id}: GetProductFunction has no invoke permission scoped to this route',
+    ],
+  ])('catches %s', (_what, check, violation) => {
+    expect(check()).toContain(violation);
+  });
+});

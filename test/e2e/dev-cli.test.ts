@@ -59,6 +59,35 @@ test('npm run dev prints every route with its authorisation and writes .local/st
   expect(stack.sqs.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 });
 
+test('the summary lists the partner REST API with a key per tier; the seeded catalogue answers with one', async () => {
+  const { stack } = await readStack();
+  const partnerApi = stack.restApis.PartnerApi;
+  if (!partnerApi) throw new Error(`stack.json lacks PartnerApi:\n${JSON.stringify(stack, null, 2)}`);
+  expect(partnerApi.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dev$/);
+  expect(partnerApi.routes.map((route) => route.route)).toEqual([
+    'GET /health',
+    'GET /products',
+    'GET /products/{id}',
+    'POST /orders',
+    'GET /orders/{id}',
+  ]);
+  // dev runs without a stage cache, as samconfig's dev environment does.
+  expect(partnerApi.cacheClusterEnabled).toBe(false);
+  expect(partnerApi.apiKeys.map((key) => key.plan)).toEqual([
+    'local-partner-free',
+    'local-partner-standard',
+    'local-partner-enterprise',
+  ]);
+  expect(dev.output()).toMatch(/POST\s+\/orders\s+→ sqs \(VTL\)\s+API key/);
+  for (const key of partnerApi.apiKeys) expect(dev.output()).toContain(`x-api-key: ${key.value}`);
+  const [free] = partnerApi.apiKeys;
+  const tea = await fetch(`${partnerApi.url}/products/green-tea`, {
+    headers: { 'x-api-key': String(free?.value) },
+  });
+  expect(tea.status).toBe(200);
+  expect((await fetch(`${partnerApi.url}/products/green-tea`)).status).toBe(403);
+});
+
 test('a token from npm run token is accepted, and the seeded catalogue can be ordered from', async () => {
   const jwt = await token('--sub', 'cli-user', '--scope', 'api/orders.read api/orders.write');
   const { httpApi } = await readStack();

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { call, token } from './client.ts';
+import { call, partnerCall, token } from './client.ts';
 
 /**
  * The partner order pipeline through the offline cloud: the real SQSClient puts messages on the local
@@ -160,7 +160,7 @@ describe('partner orders: OrdersQueue → ProcessPartnerOrdersFunction → Order
     expect((await orders()).map((order) => order.total)).toEqual([{ amount: 650, currency: 'EUR' }]);
   });
 
-  test('poison messages (a malformed body, no envelope) are retried maxReceiveCount times, then land in OrdersDeadLetterQueue', async () => {
+  test('poison messages (a malformed body, no envelope, a partner order naming a product twice) are retried maxReceiveCount times, then land in OrdersDeadLetterQueue', async () => {
     const { Attributes = {} } = await sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: ordersQueue,
@@ -191,6 +191,19 @@ describe('partner orders: OrdersQueue → ProcessPartnerOrdersFunction → Order
           )
         ).MessageId,
       );
+      // Through the partner REST API: its model cannot say "each product once", the consumer refuses it.
+      const duplicated = await partnerCall('POST', '/orders', {
+        apiKey: cloud.apiKeys.PartnerEnterprisePlan,
+        body: {
+          items: [
+            { productId, quantity: 1 },
+            { productId, quantity: 2 },
+          ],
+        },
+      });
+      expect(duplicated.status).toBe(202);
+      const fromPartnerApi = (message: Message) =>
+        message.MessageAttributes?.orderId?.StringValue === duplicated.body.orderId;
       // A message received from the dead-letter queue stays invisible there for a while: keep each one seen.
       const dead = new Map<string, Message>();
       await eventually(
@@ -205,16 +218,32 @@ describe('partner orders: OrdersQueue → ProcessPartnerOrdersFunction → Order
             }),
           );
           for (const message of Messages) dead.set(String(message.MessageId), message);
-          return dead.has(malformedId) && dead.has(withoutEnvelopeId) ? true : undefined;
+          return dead.has(malformedId) &&
+            dead.has(withoutEnvelopeId) &&
+            [...dead.values()].some(fromPartnerApi)
+            ? true
+            : undefined;
         },
         40_000,
-        'both poison messages in OrdersDeadLetterQueue',
+        'the three poison messages in OrdersDeadLetterQueue',
       );
       const deadMalformed = dead.get(malformedId);
       expect(deadMalformed?.Body).toBe('{"items": "not even json');
       // The dead-letter queue keeps the envelope, so a human can tell whose order it was.
       expect(deadMalformed?.MessageAttributes).toEqual(envelopeOf(malformed));
       expect(dead.get(withoutEnvelopeId)?.Body).toBe(JSON.stringify(withoutEnvelope.order));
+      const deadDuplicated = [...dead.values()].find(fromPartnerApi);
+      expect(JSON.parse(String(deadDuplicated?.Body))).toEqual({
+        items: [
+          { productId, quantity: 1 },
+          { productId, quantity: 2 },
+        ],
+      });
+      expect(deadDuplicated?.MessageAttributes?.partnerId?.StringValue).toBe('partnerenterpriseapikey');
+      const order = await dynamo.send(
+        new GetCommand({ TableName: ordersTable, Key: { orderId: duplicated.body.orderId } }),
+      );
+      expect(order.Item).toBeUndefined();
       // The count carried over from OrdersQueue: every one of the maxReceiveCount receives happened there.
       for (const message of [deadMalformed, dead.get(withoutEnvelopeId)]) {
         expect(Number(message?.Attributes?.ApproximateReceiveCount)).toBeGreaterThan(maxReceiveCount);

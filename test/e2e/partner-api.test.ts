@@ -335,4 +335,16 @@ describe('usage plans', () => {
     );
     expect(reads.filter((answer) => answer.status !== 200)).toEqual([]);
   });
+
+  test('the stage throttle bounds even Enterprise: past its burst of 200 per method, 429 Too Many Requests', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const reads = await burst(300, () =>
+      partnerCall('GET', `/products/${productIds[1]}`, { apiKey: enterprise }),
+    );
+    const admitted = reads.filter((answer) => answer.status === 200).length;
+    expect(admitted).toBeGreaterThanOrEqual(200);
+    expect(admitted).toBeLessThan(300);
+    for (const answer of reads.filter((candidate) => candidate.status !== 200))
+      expectError(answer, 429, 'Throttled', 'Too Many Requests');
+  });
 });

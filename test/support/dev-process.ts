@@ -7,6 +7,7 @@ import type { StackInfo } from '../../local/cloud.ts';
 /** Every port option of `npm run dev`: a child started here takes free ports only, never the dev defaults. */
 const PORT_OPTIONS = [
   '--http-port',
+  '--rest-port',
   '--websocket-port',
   '--chat-port',
   '--issuer-port',

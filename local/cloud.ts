@@ -29,6 +29,7 @@ import {
   functionsOf,
   type Json,
   type JsonObject,
+  LOCAL_CREDENTIALS,
   loadTemplate,
   type Resolver,
   type Template,
@@ -279,8 +280,8 @@ export class OfflineCloud {
         // What the Lambda runtime itself sets; the template cannot override these.
         AWS_REGION: region,
         AWS_DEFAULT_REGION: region,
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
         AWS_LAMBDA_FUNCTION_NAME: fn.logicalId,
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memorySize),

@@ -13,9 +13,8 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { freePort } from './ports.ts';
-import type { JsonObject, Resolver } from './template.ts';
+import { type JsonObject, LOCAL_CREDENTIALS, type Resolver } from './template.ts';
 
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const REQUIRED_JAVA = 17;
 
 export interface DynamoDbLocal {

@@ -11,6 +11,7 @@ import type { Integration, RestApiConfig, RestMethod } from './rest-api-definiti
 import { staticValue } from './rest-api-definition.ts';
 import { dynamodbAction, type IntegrationResult, sqsSendMessage } from './rest-integrations.ts';
 import { type CompiledPath, comparePathRank, compilePath } from './route-path.ts';
+import { signedByLocalCaller } from './sigv4.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { UsagePlans } from './usage-plans.ts';
 import { MappingTemplateError, renderMappingTemplate } from './vtl.ts';
@@ -199,8 +200,7 @@ export class LocalRestApi {
           headers: state.headers,
         })
       : undefined;
-    // Without a verified caller (README: cache invalidation), Cache-Control: max-age=0 is ignored.
-    if (cacheKey !== undefined) {
+    if (cacheKey !== undefined && !(await this.#invalidates(state))) {
       const cached = this.cache.get(cacheKey);
       if (cached) return { ...cached, headers: { ...cached.headers } };
     }
@@ -209,6 +209,28 @@ export class LocalRestApi {
       this.cache.set(cacheKey, reply, method.caching.ttlSeconds);
     }
     return reply;
+  }
+
+  /**
+   * `Cache-Control: max-age=0` refreshes the entry only for a caller allowed to invalidate (AWS's default
+   * RequireAuthorizationForCacheControl): offline, a request SigV4-signed with the local credentials, since
+   * IAM itself is not emulated. From anyone else the header is ignored and the cache answers.
+   */
+  async #invalidates(state: RequestState): Promise<boolean> {
+    const cacheControl = headerValue(state.headers, 'cache-control') ?? '';
+    if (!/(^|,)\s*max-age=0\s*(,|$)/i.test(cacheControl)) return false;
+    return signedByLocalCaller(
+      {
+        method: state.route?.method.httpMethod ?? 'GET',
+        host: headerValue(state.headers, 'host') ?? '',
+        path: `/${this.#config.stage}${state.path}`,
+        query: state.query,
+        headers: state.headers,
+        body: state.body,
+      },
+      this.#config.region,
+      'execute-api',
+    );
   }
 
   #match(

@@ -1,8 +1,6 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
-import type { JsonObject, Resolver } from './template.ts';
-
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+import { type JsonObject, LOCAL_CREDENTIALS, type Resolver } from './template.ts';
 
 export interface LocalSqs {
   endpoint: string;

@@ -92,6 +92,9 @@ export interface Pseudo {
 
 export const LOCAL_PSEUDO: Pseudo = { region: 'us-east-1', accountId: '000000000000', stackName: 'local' };
 
+/** The credentials every local client and function signs with; nothing offline checks IAM (README: limits). */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
 /** How a resource answers `Ref` and `Fn::GetAtt` offline. */
 export interface Binding {
   ref?: string;

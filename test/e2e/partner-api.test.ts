@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { NodeSha256 } from '../../local/sigv4.ts';
 import { type Answer, call, partnerCall, token } from './client.ts';
 
 /**
@@ -125,6 +127,28 @@ describe('catalogue (Lambda proxy, payload format 1.0)', () => {
   });
 });
 
+/** A GET with Cache-Control: max-age=0, SigV4-signed for execute-api as an operator's SDK would sign it. */
+async function signedGet(path: string, credentials: { accessKeyId: string; secretAccessKey: string }) {
+  const url = new URL(`${cloud.restApiUrl}${path}`);
+  const signer = new SignatureV4({
+    credentials,
+    region: cloud.region,
+    service: 'execute-api',
+    sha256: NodeSha256,
+  });
+  const signed = await signer.sign({
+    method: 'GET',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: url.pathname,
+    query: {},
+    headers: { host: url.host, 'cache-control': 'max-age=0', 'x-api-key': enterprise },
+  });
+  const response = await fetch(url, { headers: signed.headers });
+  return { status: response.status, body: (await response.json()) as { name?: string } };
+}
+
 describe('stage cache', () => {
   const rename = (productId: string, name: string) =>
     dynamo.send(
@@ -155,6 +179,16 @@ describe('stage cache', () => {
       headers: { 'cache-control': 'max-age=0' },
     });
     expect(ignored.body.name).toBe(before.body.name);
+    const wrongSecret = await signedGet(`/products/${a}`, { accessKeyId: 'local', secretAccessKey: 'guess' });
+    expect(wrongSecret.body.name).toBe(before.body.name);
+    // Signed by the local operator credentials (SigV4, execute-api): the entry is refreshed from the handler.
+    const refreshed = await signedGet(`/products/${a}`, { accessKeyId: 'local', secretAccessKey: 'local' });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.name).toBe('Renamed behind the cache');
+    // … and the refreshed entry is what everyone gets from now on.
+    expect((await partnerCall('GET', `/products/${a}`, { apiKey: standard })).body.name).toBe(
+      'Renamed behind the cache',
+    );
   });
 
   test('GET /products is cached per category, limit and cursor; an unknown query string is not in the key', async () => {

@@ -1,4 +1,11 @@
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+/** API Gateway's payload limit, for HTTP and REST APIs alike. */
+export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+/** Content types a Lambda proxy event carries as text; any other body is base64-encoded. */
+export const TEXT_CONTENT =
+  /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|application\/[\w.+-]+\+(json|xml))/i;
 
 /**
  * The request body, or undefined past `limit` bytes. Past the limit the rest is read and dropped: leaving the
@@ -29,4 +36,48 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 export function clfTime(date: Date): string {
   const pad = (value: number) => String(value).padStart(2, '0');
   return `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+}
+
+/**
+ * A gateway's HTTP server: every request goes to `handle`; if that throws, the error is logged under `name`
+ * and the caller gets a 500 with `{"message": internalErrorMessage}` (each API type words it its own way).
+ */
+export function gatewayServer(
+  name: () => string,
+  handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
+  internalErrorMessage: string,
+): Server {
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: Error) => {
+      console.error(`[${name()}] gateway error`, error);
+      if (!response.headersSent) {
+        const body = JSON.stringify({ message: internalErrorMessage });
+        response.writeHead(500, {
+          'content-type': 'application/json',
+          'content-length': String(body.length),
+        });
+        response.end(body);
+      }
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  return server;
+}
+
+/** Listens on 127.0.0.1 (`port` 0 for any free one) and returns the port taken. */
+export async function listenOnLoopback(server: Server, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : port;
+}
+
+/** Stops listening and cuts the open connections (keep-alive ones included). */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }

@@ -1,16 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { clfTime, readBody, safeDecode } from './gateway-http.ts';
+import {
+  clfTime,
+  closeServer,
+  gatewayServer,
+  listenOnLoopback,
+  MAX_PAYLOAD_BYTES,
+  readBody,
+  safeDecode,
+  TEXT_CONTENT,
+} from './gateway-http.ts';
 import type { AuthorizerOutcome, JwtAuthorizer } from './jwt-authorizer.ts';
 import { LambdaError, type LocalLambda } from './lambda.ts';
 import { comparePathRank, compilePath } from './route-path.ts';
 import { TokenBucket } from './token-bucket.ts';
-
-/** API Gateway's HTTP API payload limit. */
-const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
-const TEXT_CONTENT =
-  /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|application\/[\w.+-]+\+(json|xml))/i;
 
 export interface HttpRoute {
   method: string;
@@ -64,13 +68,11 @@ export class LocalHttpApi {
   constructor(config: HttpApiConfig, functions: FunctionRegistry) {
     this.#functions = functions;
     this.configure(config);
-    this.#server = createServer((request, response) => {
-      this.#handle(request, response).catch((error: Error) => {
-        console.error(`[${this.#config.logicalId}] gateway error`, error);
-        if (!response.headersSent) send(response, json(500, { message: 'Internal Server Error' }));
-      });
-    });
-    this.#server.keepAliveTimeout = 60_000;
+    this.#server = gatewayServer(
+      () => this.#config.logicalId,
+      (request, response) => this.#handle(request, response),
+      'Internal Server Error',
+    );
   }
 
   get config(): HttpApiConfig {
@@ -84,20 +86,12 @@ export class LocalHttpApi {
   }
 
   async listen(port: number): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, '127.0.0.1', resolve);
-    });
-    const address = this.#server.address();
-    const actual = typeof address === 'object' && address ? address.port : port;
+    const actual = await listenOnLoopback(this.#server, port);
     return `http://127.0.0.1:${actual}${this.#config.stage === '$default' ? '' : `/${this.#config.stage}`}`;
   }
 
   stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
-    });
+    return closeServer(this.#server);
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

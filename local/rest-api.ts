@@ -1,8 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { clfTime, readBody, safeDecode } from './gateway-http.ts';
+import {
+  clfTime,
+  closeServer,
+  gatewayServer,
+  listenOnLoopback,
+  MAX_PAYLOAD_BYTES,
+  readBody,
+  safeDecode,
+  TEXT_CONTENT,
+} from './gateway-http.ts';
 import type { FunctionRegistry } from './http-api.ts';
 import { LambdaError } from './lambda.ts';
 import { createValidator, type ValidationOutcome } from './request-validation.ts';
@@ -15,11 +24,6 @@ import { signedByLocalCaller } from './sigv4.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { UsagePlans } from './usage-plans.ts';
 import { MappingTemplateError, renderMappingTemplate } from './vtl.ts';
-
-/** API Gateway's REST API payload limit. */
-const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
-const TEXT_CONTENT =
-  /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|application\/[\w.+-]+\+(json|xml))/i;
 
 /** What the REST API's AWS integrations talk to offline. */
 export interface RestBackends {
@@ -84,13 +88,11 @@ export class LocalRestApi {
   constructor(config: RestApiConfig, backends: RestBackends) {
     this.#backends = backends;
     this.configure(config);
-    this.#server = createServer((request, response) => {
-      this.#handle(request, response).catch((error: Error) => {
-        console.error(`[${this.#config.logicalId}] gateway error`, error);
-        if (!response.headersSent) send(response, plain(500, 'Internal server error'));
-      });
-    });
-    this.#server.keepAliveTimeout = 60_000;
+    this.#server = gatewayServer(
+      () => this.#config.logicalId,
+      (request, response) => this.#handle(request, response),
+      'Internal server error',
+    );
   }
 
   get config(): RestApiConfig {
@@ -112,20 +114,12 @@ export class LocalRestApi {
   }
 
   async listen(port: number): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, '127.0.0.1', resolve);
-    });
-    const address = this.#server.address();
-    const actual = typeof address === 'object' && address ? address.port : port;
+    const actual = await listenOnLoopback(this.#server, port);
     return `http://127.0.0.1:${actual}/${this.#config.stage}`;
   }
 
   stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
-    });
+    return closeServer(this.#server);
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -572,10 +566,6 @@ function headersOf(request: IncomingMessage): Record<string, string[]> {
     headers[existing] = [...(headers[existing] ?? []), raw[index + 1] ?? ''];
   }
   return headers;
-}
-
-function plain(statusCode: number, message: string): Reply {
-  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message }) };
 }
 
 function send(response: ServerResponse, reply: Reply): void {

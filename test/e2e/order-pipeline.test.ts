@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { call, partnerCall, token } from './client.ts';
+import { call, eventually, partnerCall, token } from './client.ts';
 
 /**
  * The partner order pipeline through the offline cloud: the real SQSClient puts messages on the local
@@ -78,20 +78,6 @@ const send = async (message: PartnerMessage, body = JSON.stringify(message.order
       )
     ).MessageId,
   );
-
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function queueCounts(url: string) {
   const { Attributes = {} } = await sqs.send(

@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { NodeSha256 } from '../../local/sigv4.ts';
-import { type Answer, call, partnerCall, token } from './client.ts';
+import { type Answer, call, eventually, partnerCall, token } from './client.ts';
 
 /**
  * The partner REST API through the offline cloud: API keys and tiers, the stage cache, request validation,
@@ -47,20 +47,6 @@ function expectError(answer: Answer, status: number, code: string, message?: str
   expect(answer.status).toBe(status);
   expect(answer.body).toMatchObject({ error: { code }, requestId: expect.stringMatching(UUID) });
   if (message !== undefined) expect(answer.body.error.message).toBe(message);
-}
-
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('gateway behaviour', () => {

@@ -329,11 +329,10 @@ export class OfflineCloud {
       throw new Error('HTTP APIs were added or removed: restart npm run dev');
     }
     const webSocketDefinitions = webSocketApiDefinitions(resolver);
-    const restDefinitions = this.#restApiDefinitions(resolver);
-    if (
-      restDefinitions.length !== this.restApis.size ||
-      restDefinitions.some((definition) => !this.restApis.has(definition.logicalId))
-    ) {
+    const restApiIds = Object.entries(template.Resources)
+      .filter(([id, resource]) => resource.Type === 'AWS::Serverless::Api' && resolver.exists(id))
+      .map(([id]) => id);
+    if (restApiIds.length !== this.restApis.size || restApiIds.some((id) => !this.restApis.has(id))) {
       throw new Error('REST APIs were added or removed: restart npm run dev');
     }
     // Unsupported SQS event properties are refused before anything changes.
@@ -354,7 +353,8 @@ export class OfflineCloud {
     await this.#provision();
     for (const definition of definitions)
       this.httpApis.get(definition.config.logicalId)?.api.configure(definition.config);
-    for (const definition of restDefinitions)
+    // After #provision: the definitions name queues, whose local identities it binds.
+    for (const definition of this.#restApiDefinitions(resolver))
       this.restApis.get(definition.logicalId)?.api.configure(definition);
   }
 

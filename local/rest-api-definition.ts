@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { ParameterRequirement, RequestValidatorSettings } from './request-validation.ts';
 import type { Json, JsonObject, Resolver } from './template.ts';
@@ -70,7 +70,7 @@ const DEFAULT_TIMEOUT_MS = 29_000;
 const DEFAULT_CACHE_TTL = 300;
 
 /** The local value of an API key: its `Value` when the template sets one, else a stable local-only value. */
-export const localApiKeyValue = (logicalId: string) => `local-${logicalId}-0000000000`;
+const localApiKeyValue = (logicalId: string) => `local-${logicalId}-0000000000`;
 
 /**
  * Every AWS::Serverless::Api of the template, from its OpenAPI definition (inline or through AWS::Include,
@@ -375,6 +375,3 @@ function usagePlansOf(
 function throttleOf(settings: JsonObject): Throttle {
   return { rate: Number(settings.RateLimit), burst: Number(settings.BurstLimit) };
 }
-
-/** The directory a template path's relative AWS::Include locations are read from. */
-export const templateDirOf = (templatePath: string) => dirname(templatePath);

@@ -69,3 +69,25 @@ test('a change to shared code rebuilds every function whose bundle includes it, 
   expect((await cloud.reloadSources([shared])).sort()).toEqual(including.sort());
   expect(await cloud.reloadSources([join(projectDir, 'README.md')])).toEqual([]);
 });
+
+test('a template change reloads the partner REST API: a tighter Free tier applies at once', async () => {
+  const partnerApi = cloud.restApis.get('PartnerApi');
+  const freeKey = partnerApi?.api.config.apiKeys.find((key) => key.logicalId === 'PartnerFreeApiKey')?.value;
+  if (!partnerApi || !freeKey) throw new Error('the template has no PartnerApi with a Free key');
+  const readProduct = async () =>
+    (await fetch(`${partnerApi.url}/products/green-tea`, { headers: { 'x-api-key': freeKey } })).status;
+  const templatePath = join(projectDir, 'template.yaml');
+  const template = await readFile(templatePath, 'utf8');
+  // The Free plan's burst goes from 10 to 1: the second request in a row is throttled.
+  await writeFile(
+    templatePath,
+    template.replace(
+      /(UsagePlanName: !Sub "\$\{AWS::StackName\}-partner-free"[\s\S]*?Throttle:\n {8}RateLimit: )5\n {8}BurstLimit: 10/,
+      '$11\n        BurstLimit: 1',
+    ),
+  );
+  await cloud.reloadTemplate();
+  expect(cloud.restApis.get('PartnerApi')?.api.config.usagePlans[0]?.throttle).toEqual({ rate: 1, burst: 1 });
+  expect(await readProduct()).not.toBe(429);
+  expect(await readProduct()).toBe(429);
+});

@@ -196,7 +196,8 @@ export class LocalRestApi {
       : undefined;
     if (cacheKey !== undefined && !(await this.#invalidates(state))) {
       const cached = this.cache.get(cacheKey);
-      if (cached) return { ...cached, headers: { ...cached.headers } };
+      // A hit is a new request: it carries its own request ids, not those of the response it replays.
+      if (cached) return { ...cached, headers: { ...cached.headers, ...this.#ids(state) } };
     }
     const reply = await this.#integrate(method.integration, state, contentType);
     if (cacheKey !== undefined && reply.statusCode >= 200 && reply.statusCode < 300) {

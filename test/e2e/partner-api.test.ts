@@ -155,6 +155,7 @@ describe('stage cache', () => {
     await rename(b, 'Also renamed');
     const after = await partnerCall('GET', `/products/${a}`, { apiKey: standard });
     expect(after.body.name).toBe(before.body.name);
+    expect(after.headers.get('x-amzn-requestid')).not.toBe(before.headers.get('x-amzn-requestid'));
     // The id is a cache-key parameter: b was cached under its own key, never served a's entry.
     const other = await partnerCall('GET', `/products/${b}`, { apiKey: enterprise });
     expect(other.body).toEqual(otherBefore.body);

@@ -85,7 +85,7 @@ export interface RestApiInfo {
   routes: { route: string; apiKeyRequired: boolean; cacheTtlSeconds?: number }[];
   cacheClusterEnabled: boolean;
   /** Local API key values by usage plan (tier); send one in x-api-key. */
-  apiKeys: { plan: string; keyId: string; value: string; enabled: boolean }[];
+  apiKeys: { plan: string; planLogicalId: string; keyId: string; value: string; enabled: boolean }[];
 }
 
 export interface EventSourceInfo {
@@ -435,7 +435,13 @@ function restApiInfo(config: RestApiConfig, url: string): RestApiInfo {
       plan.keyIds.flatMap((keyId) =>
         config.apiKeys
           .filter((key) => key.id === keyId)
-          .map((key) => ({ plan: plan.name, keyId, value: key.value, enabled: key.enabled })),
+          .map((key) => ({
+            plan: plan.name,
+            planLogicalId: plan.logicalId,
+            keyId,
+            value: key.value,
+            enabled: key.enabled,
+          })),
       ),
     ),
   };

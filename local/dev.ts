@@ -118,6 +118,7 @@ function writeStackFile(): void {
 function printSummary(): void {
   const bold = (text: string) => `\x1b[1m${text}\x1b[0m`;
   const lines: string[] = [];
+  const info = cloud.info();
   for (const [name, { api, url }] of cloud.httpApis) {
     lines.push(`${bold(name)}  ${url}`);
     for (const route of api.config.routes) {
@@ -148,7 +149,7 @@ function printSummary(): void {
         `  ${method.httpMethod.padEnd(7)}${method.resourcePath.padEnd(20)}→ ${backend.padEnd(22)} ${notes.join(', ')}`,
       );
     }
-    for (const key of cloud.info().restApis[name]?.apiKeys ?? []) {
+    for (const key of info.restApis[name]?.apiKeys ?? []) {
       lines.push(`  key ${key.plan.padEnd(38)} x-api-key: ${key.value}`);
     }
   }
@@ -163,7 +164,6 @@ function printSummary(): void {
       lines.push(`  ${route.routeKey.padEnd(27)}→ ${route.functionName.padEnd(22)} ${auth}`.trimEnd());
     }
   }
-  const info = cloud.info();
   lines.push(
     '',
     `${bold('JWT issuer')}     ${info.issuer.issuers.join(', ')} (JWKS ${info.issuer.jwksUri})`,

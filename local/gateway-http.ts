@@ -81,3 +81,25 @@ export function closeServer(server: Server): Promise<void> {
     server.closeAllConnections();
   });
 }
+
+/** A header's value, its name matched case-insensitively. */
+export function headerValue(headers: Record<string, string>, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  return Object.entries(headers).find(([key]) => key.toLowerCase() === lower)?.[1];
+}
+
+/** Payload format 1.0 query parameters (the last value wins in the single-value map); absent when there are none. */
+export function queryParameters(query: URLSearchParams): {
+  queryStringParameters?: Record<string, string>;
+  multiValueQueryStringParameters?: Record<string, string[]>;
+} {
+  if (query.size === 0) return {};
+  const single: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (const key of new Set(query.keys())) {
+    const values = query.getAll(key);
+    single[key] = values.at(-1) ?? '';
+    multi[key] = values;
+  }
+  return { queryStringParameters: single, multiValueQueryStringParameters: multi };
+}

@@ -8,12 +8,11 @@ import {
   listenOnLoopback,
   MAX_PAYLOAD_BYTES,
   readBody,
-  safeDecode,
   TEXT_CONTENT,
 } from './gateway-http.ts';
 import type { AuthorizerOutcome, JwtAuthorizer } from './jwt-authorizer.ts';
 import { LambdaError, type LocalLambda } from './lambda.ts';
-import { comparePathRank, compilePath } from './route-path.ts';
+import { comparePathRank, compilePath, matchPath } from './route-path.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 export interface HttpRoute {
@@ -153,13 +152,8 @@ export class LocalHttpApi {
   ): { route: CompiledRoute; pathParameters: Record<string, string> } | undefined {
     for (const route of this.#routes) {
       if (route.method !== 'ANY' && route.method !== method) continue;
-      const found = route.pattern.exec(path);
-      if (!found) continue;
-      const pathParameters: Record<string, string> = {};
-      route.parameters.forEach((name, index) => {
-        pathParameters[name] = safeDecode(found[index + 1] ?? '');
-      });
-      return { route, pathParameters };
+      const pathParameters = matchPath(route, path);
+      if (pathParameters) return { route, pathParameters };
     }
     return undefined;
   }

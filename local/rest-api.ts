@@ -6,10 +6,11 @@ import {
   clfTime,
   closeServer,
   gatewayServer,
+  headerValue,
   listenOnLoopback,
   MAX_PAYLOAD_BYTES,
+  queryParameters,
   readBody,
-  safeDecode,
   TEXT_CONTENT,
 } from './gateway-http.ts';
 import type { FunctionRegistry } from './http-api.ts';
@@ -19,7 +20,7 @@ import { ResponseCache } from './response-cache.ts';
 import type { Integration, RestApiConfig, RestMethod } from './rest-api-definition.ts';
 import { staticValue } from './rest-api-definition.ts';
 import { dynamodbAction, type IntegrationResult, sqsSendMessage } from './rest-integrations.ts';
-import { type CompiledPath, comparePathRank, compilePath } from './route-path.ts';
+import { type CompiledPath, comparePathRank, compilePath, matchPath } from './route-path.ts';
 import { signedByLocalCaller } from './sigv4.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { UsagePlans } from './usage-plans.ts';
@@ -64,6 +65,8 @@ interface RequestState {
   headers: Record<string, string>;
   multiValueHeaders: Record<string, string[]>;
   query: URLSearchParams;
+  /** Payload format 1.0's view of the query string: the last value of a repeated key, and all of them. */
+  querystring: ReturnType<typeof queryParameters>;
   body: Buffer;
   apiKey: string | undefined;
   apiKeyId: string | undefined;
@@ -99,7 +102,7 @@ export class LocalRestApi {
     return this.#config;
   }
 
-  /** Everything from the template; buckets, quotas and the cache start afresh when it changes. */
+  /** Everything from the template; buckets and quotas start afresh when it changes (cached entries keep their TTL). */
   configure(config: RestApiConfig): void {
     this.#config = config;
     this.#routes = config.methods
@@ -142,6 +145,7 @@ export class LocalRestApi {
       headers,
       multiValueHeaders,
       query: url.searchParams,
+      querystring: queryParameters(url.searchParams),
       body: Buffer.alloc(0),
       apiKey,
       apiKeyId: undefined,
@@ -174,7 +178,7 @@ export class LocalRestApi {
       },
       {
         headers: state.headers,
-        querystring: lastValues(state.query),
+        querystring: state.querystring.queryStringParameters ?? {},
         path: state.pathParameters,
         body: state.body.toString('utf8'),
         contentType,
@@ -190,7 +194,7 @@ export class LocalRestApi {
     const cacheKey = method.caching.enabled
       ? ResponseCache.key(method.httpMethod, method.resourcePath, method.integration.cacheKeyParameters, {
           path: state.pathParameters,
-          querystring: lastValues(state.query),
+          querystring: state.querystring.queryStringParameters ?? {},
           headers: state.headers,
         })
       : undefined;
@@ -234,13 +238,8 @@ export class LocalRestApi {
   ): { route: Route; pathParameters: Record<string, string> } | undefined {
     for (const route of this.#routes) {
       if (route.method.httpMethod !== httpMethod) continue;
-      const found = route.pattern.exec(path);
-      if (!found) continue;
-      const pathParameters: Record<string, string> = {};
-      route.parameters.forEach((name, index) => {
-        pathParameters[name] = safeDecode(found[index + 1] ?? '');
-      });
-      return { route, pathParameters };
+      const pathParameters = matchPath(route, path);
+      if (pathParameters) return { route, pathParameters };
     }
     return undefined;
   }
@@ -405,7 +404,7 @@ export class LocalRestApi {
       body,
       params: {
         path: state.pathParameters,
-        querystring: lastValues(state.query),
+        querystring: state.querystring.queryStringParameters ?? {},
         header: state.headers,
       },
       context: this.#context(state),
@@ -418,9 +417,6 @@ export class LocalRestApi {
     const context = this.#context(state);
     const contentType = headerValue(state.headers, 'content-type') ?? '';
     const isText = TEXT_CONTENT.test(contentType);
-    const multiValueQuery: Record<string, string[]> = {};
-    for (const key of new Set(state.query.keys())) multiValueQuery[key] = state.query.getAll(key);
-    const hasQuery = Object.keys(multiValueQuery).length > 0;
     const hasPath = route.parameters.length > 0;
     return {
       resource: route.method.resourcePath,
@@ -428,8 +424,8 @@ export class LocalRestApi {
       httpMethod: route.method.httpMethod,
       headers: state.headers,
       multiValueHeaders: state.multiValueHeaders,
-      queryStringParameters: hasQuery ? lastValues(state.query) : null,
-      multiValueQueryStringParameters: hasQuery ? multiValueQuery : null,
+      queryStringParameters: state.querystring.queryStringParameters ?? null,
+      multiValueQueryStringParameters: state.querystring.multiValueQueryStringParameters ?? null,
       pathParameters: hasPath ? state.pathParameters : null,
       stageVariables: null,
       requestContext: {
@@ -543,18 +539,6 @@ function mockStatus(rendered: string): number {
 
 function resourceIdOf(resourcePath: string): string {
   return Buffer.from(resourcePath).toString('base64url').slice(0, 10).toLowerCase();
-}
-
-function lastValues(query: URLSearchParams): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const [key, value] of query) values[key] = value;
-  return values;
-}
-
-function headerValue(headers: Record<string, string>, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === lower) return value;
-  return undefined;
 }
 
 /** Header names as the client sent them, every value kept (payload format 1.0's multiValueHeaders). */

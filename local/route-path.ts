@@ -1,3 +1,5 @@
+import { safeDecode } from './gateway-http.ts';
+
 /** A route's path as API Gateway matches it: `{name}` takes one segment, a final `{name+}` the rest. */
 export interface CompiledPath {
   pattern: RegExp;
@@ -24,6 +26,15 @@ export function compilePath(path: string): CompiledPath {
     parameters,
     rank: [greedy ? 1 : 0, parameters.length, -segments.length],
   };
+}
+
+/** The path parameters (percent-decoded, as API Gateway passes them) when `path` matches, else undefined. */
+export function matchPath(compiled: CompiledPath, path: string): Record<string, string> | undefined {
+  const found = compiled.pattern.exec(path);
+  if (!found) return undefined;
+  return Object.fromEntries(
+    compiled.parameters.map((name, index) => [name, safeDecode(found[index + 1] ?? '')]),
+  );
 }
 
 export function comparePathRank(a: number[], b: number[]): number {

@@ -6,6 +6,7 @@
 import { Buffer } from 'node:buffer';
 import { JSONPath } from 'jsonpath-plus';
 import { Compile, Helper, parse } from 'velocityjs';
+import { headerValue } from './gateway-http.ts';
 
 export interface MappingInput {
   /** Raw payload `$input` reads: the method request body for request templates, the integration response body for response templates ('' when none). */
@@ -290,8 +291,7 @@ class InputVariable {
     const name = javaString(names[0]);
     if (Object.hasOwn(path, name)) return path[name];
     if (Object.hasOwn(querystring, name)) return querystring[name];
-    const headerName = Object.keys(header).find((key) => key.toLowerCase() === name.toLowerCase());
-    return headerName === undefined ? '' : header[headerName];
+    return headerValue(header, name) ?? '';
   }
 
   #select(path: unknown): { value: unknown } | undefined {

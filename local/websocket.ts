@@ -8,7 +8,7 @@ import {
 } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { clfTime, readBody, safeDecode } from './gateway-http.ts';
+import { clfTime, headerValue, queryParameters, readBody, safeDecode } from './gateway-http.ts';
 import type { FunctionRegistry } from './http-api.ts';
 import { LambdaError } from './lambda.ts';
 import { type Json, type JsonObject, type Resolver, UnsupportedTemplateError } from './template.ts';
@@ -888,27 +888,6 @@ function payloadHeaders(request: IncomingMessage): {
     multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
   }
   return { headers, multiValueHeaders };
-}
-
-function headerValue(headers: Record<string, string>, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  return Object.entries(headers).find(([key]) => key.toLowerCase() === lower)?.[1];
-}
-
-/** Payload format 1.0 query parameters (the last value wins in the single-value map); absent when there are none. */
-function queryParameters(query: URLSearchParams): {
-  queryStringParameters?: Record<string, string>;
-  multiValueQueryStringParameters?: Record<string, string[]>;
-} {
-  if (query.size === 0) return {};
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (const key of new Set(query.keys())) {
-    const values = query.getAll(key);
-    single[key] = values.at(-1) ?? '';
-    multi[key] = values;
-  }
-  return { queryStringParameters: single, multiValueQueryStringParameters: multi };
 }
 
 function rejectHandshake(socket: Duplex, status: number, body: unknown): void {

@@ -56,7 +56,7 @@ export default async function setup(project: TestProject) {
   const [audience] = cloud.audiences;
   if (!httpApi || !issuer || !audience) throw new Error('The template has no HttpApi with a JWT authoriser');
   const [webSocketApi] = cloud.webSocketApis.values();
-  const [restApi] = cloud.restApis.values();
+  const [restApi] = Object.values(cloud.info().restApis);
 
   const control = createServer((request, response) => {
     const forget = /^\/websocket\/forget\/([^/]+)$/.exec(request.url ?? '');
@@ -85,14 +85,7 @@ export default async function setup(project: TestProject) {
     connectionsEndpoint: webSocketApi?.connectionsEndpoint ?? '',
     controlUrl,
     restApiUrl: restApi?.url ?? '',
-    apiKeys: Object.fromEntries(
-      (restApi?.api.config.usagePlans ?? []).flatMap(
-        (plan) =>
-          restApi?.api.config.apiKeys
-            .filter((key) => plan.keyIds.includes(key.id))
-            .map((key) => [plan.logicalId, key.value]) ?? [],
-      ),
-    ),
+    apiKeys: Object.fromEntries((restApi?.apiKeys ?? []).map((key) => [key.planLogicalId, key.value])),
   });
   return async () => {
     await new Promise<void>((resolve) => {

@@ -31,6 +31,8 @@ const CLOUD_ONLY = new Set([
   'AWS::SNS::Subscription',
   'AWS::CloudWatch::Alarm',
   'AWS::CloudWatch::Dashboard',
+  'AWS::KMS::Key',
+  'AWS::XRay::SamplingRule',
   'AWS::IAM::Role',
   'AWS::IAM::Policy',
   'AWS::IAM::ManagedPolicy',

@@ -135,6 +135,7 @@ describe('samconfig.toml', () => {
       'PartnerApiCacheSize="0.5"',
       'PartnerFreeDailyQuota="1000"',
       'PartnerStandardDailyQuota="100000"',
+      'TraceSampleRate="0.05"',
       'AlarmEmail=""',
     ];
 

@@ -33,6 +33,11 @@ const CLOUD_ONLY = new Set([
   'AWS::CloudWatch::Dashboard',
   'AWS::KMS::Key',
   'AWS::XRay::SamplingRule',
+  // Edge protection and custom domains: offline, every API answers on its own loopback port.
+  'AWS::WAFv2::WebACL',
+  'AWS::WAFv2::WebACLAssociation',
+  'AWS::ApiGatewayV2::DomainName',
+  'AWS::ApiGatewayV2::ApiMapping',
   'AWS::IAM::Role',
   'AWS::IAM::Policy',
   'AWS::IAM::ManagedPolicy',

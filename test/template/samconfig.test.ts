@@ -135,6 +135,10 @@ describe('samconfig.toml', () => {
       'PartnerApiCacheSize="0.5"',
       'PartnerFreeDailyQuota="1000"',
       'PartnerStandardDailyQuota="100000"',
+      'PartnerApiWaf="enabled"',
+      'PartnerWafRateLimit="1000"',
+      'ApiDomainName=""',
+      'ApiCertificateArn=""',
       'TraceSampleRate="0.05"',
       'AlarmEmail=""',
     ];

@@ -6,6 +6,7 @@ import {
   functionsOf,
   type Json,
   type JsonObject,
+  mergeGlobals,
   type Template,
 } from '../../local/template.ts';
 
@@ -69,22 +70,6 @@ const resourcesOfType = (template: Template, type: string): string[] =>
 
 const globalsOf = (template: Template, section: string): JsonObject =>
   ((template.Globals as Record<string, JsonObject | undefined> | undefined)?.[section] ?? {}) as JsonObject;
-
-/**
- * SAM's Globals merge: maps merge key by key, lists are appended to, anything else (including an
- * intrinsic function) replaces the global value.
- */
-export function mergeGlobals(globals: Json | undefined, own: Json | undefined): Json | undefined {
-  if (own === undefined) return globals;
-  if (globals === undefined) return own;
-  if (Array.isArray(globals) && Array.isArray(own)) return [...globals, ...own];
-  if (isObject(globals) && isObject(own) && !isIntrinsic(globals) && !isIntrinsic(own)) {
-    const merged: JsonObject = { ...globals };
-    for (const [key, value] of Object.entries(own)) merged[key] = mergeGlobals(globals[key], value) ?? null;
-    return merged;
-  }
-  return own;
-}
 
 /** A serverless resource's properties after SAM applies the Globals section for its kind. */
 export function effectiveProperties(template: Template, logicalId: string, section: string): JsonObject {

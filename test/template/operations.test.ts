@@ -50,7 +50,8 @@ type Edit = (copy: Template) => void;
 const alarm = (copy: Template, id: string) => propertiesOf(copy, id);
 const firstMetric = (copy: Template, id: string) => {
   const [first] = alarm(copy, id).Metrics as JsonObject[];
-  return (first?.MetricStat as JsonObject).Metric as JsonObject;
+  if (!first) throw new Error(`${id} has no Metrics`);
+  return (first.MetricStat as JsonObject).Metric as JsonObject;
 };
 const dashboardText = (copy: Template) =>
   (propertiesOf(copy, 'OperationsDashboard').DashboardBody as JsonObject)['Fn::Sub'] as string;

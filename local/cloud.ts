@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { createTables, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb.ts';
 import { SqsEventSourceMapping, sqsEventSourceDefinitions, sqsEventsOf } from './event-sources.ts';
+import { FaultInjector, type FaultPlan } from './faults.ts';
 import { type CorsConfiguration, type HttpApiConfig, type HttpRoute, LocalHttpApi } from './http-api.ts';
 import {
   createSigningKey,
@@ -66,6 +67,8 @@ export interface CloudOptions {
   maxConcurrency?: number;
   /** WebSocket quotas; AWS's unless overridden (tests shorten the idle timeout). */
   webSocketLimits?: Partial<WebSocketLimits>;
+  /** Load and fault tests only: named functions' invocations fail at random (local/faults.ts). */
+  faults?: FaultPlan;
 }
 
 export interface StackInfo {
@@ -114,6 +117,8 @@ export class OfflineCloud {
   readonly dynamodb: DynamoDbLocal;
   readonly sqs: LocalSqs;
   readonly issuer: LocalIssuer;
+  /** What the `faults` option injected so far, per function. */
+  readonly faults: FaultInjector | undefined;
   resolver: Resolver;
   readonly functions = new Map<string, LocalLambda>();
   readonly bundles = new Map<string, Bundle>();
@@ -138,6 +143,7 @@ export class OfflineCloud {
     this.dynamodb = parts.dynamodb;
     this.sqs = parts.sqs;
     this.issuer = parts.issuer;
+    this.faults = options.faults ? new FaultInjector(options.faults) : undefined;
   }
 
   static async start(options: CloudOptions): Promise<OfflineCloud> {
@@ -179,6 +185,9 @@ export class OfflineCloud {
         cloud.webSocketApis.set(config.logicalId, api);
       }
       await cloud.#provision();
+      const unknown = cloud.faults?.functionNames.filter((name) => !cloud.functions.has(name)) ?? [];
+      if (unknown.length > 0)
+        throw new Error(`Faults for functions not in the template: ${unknown.join(', ')}`);
       for (const definition of httpApiDefinitions(cloud.resolver, issuer.jwksUri)) {
         const api = new LocalHttpApi(definition.config, cloud.functions);
         const url = await api.listen(ports.httpApi ? ports.httpApi + cloud.httpApis.size : 0);
@@ -301,6 +310,7 @@ export class OfflineCloud {
       maxConcurrency: this.options.maxConcurrency ?? 2,
       log: this.options.log ?? (() => undefined),
       issuerUrl: this.issuer.url,
+      faults: this.faults?.forFunction(fn.logicalId),
     };
   }
 

@@ -20,6 +20,11 @@ const REQUIRED_JAVA = 17;
 export interface DynamoDbLocal {
   endpoint: string;
   client: DynamoDBClient;
+  /**
+   * Kills the JVM (SIGKILL: a crash, not a shutdown), runs `whileDown`, then starts it again on the same port
+   * and storage. With a dataDir every acknowledged write survives; in memory, it comes back empty (no tables).
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,6 +57,45 @@ export async function startDynamoDbLocal(
   const port = options.port || (await freePort());
   const storage = options.dataDir ? ['-dbPath', resolve(options.dataDir)] : ['-inMemory'];
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const endpoint = `http://127.0.0.1:${port}`;
+  // One attempt per poll: the SDK's retry backoff would otherwise delay noticing that the JVM is up.
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  const launch = async (): Promise<ChildProcess> => {
+    const { child, output } = spawnJvm(home, port, storage);
+    try {
+      await waitUntilReady(client, child, output);
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+    return child;
+  };
+  let child = await launch().catch((error) => {
+    client.destroy();
+    throw error;
+  });
+  return {
+    endpoint,
+    client,
+    restart: async (whileDown) => {
+      await killProcess(child);
+      await whileDown?.();
+      child = await launch();
+    },
+    stop: () => stopProcess(child).finally(() => client.destroy()),
+  };
+}
+
+function spawnJvm(
+  home: string,
+  port: number,
+  storage: string[],
+): { child: ChildProcess; output: () => string } {
   const child = spawn(
     'java',
     [
@@ -73,26 +117,7 @@ export async function startDynamoDbLocal(
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
-
-  const endpoint = `http://127.0.0.1:${port}`;
-  // One attempt per poll: the SDK's retry backoff would otherwise delay noticing that the JVM is up.
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
-    maxAttempts: 1,
-  });
-  try {
-    await waitUntilReady(client, child, () => output);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
-  return {
-    endpoint,
-    client,
-    stop: () => stopProcess(child).finally(() => client.destroy()),
-  };
+  return { child, output: () => output };
 }
 
 async function waitUntilReady(
@@ -111,6 +136,14 @@ async function waitUntilReady(
     }
   }
   throw new Error(`DynamoDB Local did not answer within 30 s:\n${output()}`);
+}
+
+function killProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
 }
 
 function stopProcess(child: ChildProcess): Promise<void> {

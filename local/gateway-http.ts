@@ -3,6 +3,22 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 /** API Gateway's payload limit, for HTTP and REST APIs alike. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
+/**
+ * API Gateway's quota on the request line and the header values together (HTTP and REST APIs). AWS documents
+ * the limit, not the answer; the offline gateways refuse with 431 Request Header Fields Too Large.
+ */
+export const MAX_REQUEST_LINE_AND_HEADER_BYTES = 10_240;
+
+/** What the quota above counts: the request line and every header value (names are not counted). */
+export function requestLineAndHeaderBytes(request: IncomingMessage): number {
+  const requestLine = `${request.method} ${request.url} HTTP/${request.httpVersion}`;
+  let bytes = Buffer.byteLength(requestLine, 'latin1');
+  for (let index = 1; index < request.rawHeaders.length; index += 2) {
+    bytes += Buffer.byteLength(request.rawHeaders[index] ?? '', 'latin1');
+  }
+  return bytes;
+}
+
 /** Content types a Lambda proxy event carries as text; any other body is base64-encoded. */
 export const TEXT_CONTENT =
   /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|application\/[\w.+-]+\+(json|xml))/i;
@@ -94,12 +110,10 @@ export function queryParameters(query: URLSearchParams): {
   multiValueQueryStringParameters?: Record<string, string[]>;
 } {
   if (query.size === 0) return {};
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (const key of new Set(query.keys())) {
-    const values = query.getAll(key);
-    single[key] = values.at(-1) ?? '';
-    multi[key] = values;
-  }
-  return { queryStringParameters: single, multiValueQueryStringParameters: multi };
+  // fromEntries defines own properties: a `__proto__` key reaches the function like any other key.
+  const keys = [...new Set(query.keys())];
+  return {
+    queryStringParameters: Object.fromEntries(keys.map((key) => [key, query.getAll(key).at(-1) ?? ''])),
+    multiValueQueryStringParameters: Object.fromEntries(keys.map((key) => [key, query.getAll(key)])),
+  };
 }

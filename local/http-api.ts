@@ -7,7 +7,9 @@ import {
   gatewayServer,
   listenOnLoopback,
   MAX_PAYLOAD_BYTES,
+  MAX_REQUEST_LINE_AND_HEADER_BYTES,
   readBody,
+  requestLineAndHeaderBytes,
   TEXT_CONTENT,
 } from './gateway-http.ts';
 import type { AuthorizerOutcome, JwtAuthorizer } from './jwt-authorizer.ts';
@@ -98,6 +100,9 @@ export class LocalHttpApi {
     const body = await readBody(request, MAX_PAYLOAD_BYTES);
     if (body === undefined)
       return send(response, json(413, { message: 'Request Entity Too Large' }), requestId);
+    // Before routing and authorisation: an oversized token is never verified, let alone accepted.
+    if (requestLineAndHeaderBytes(request) > MAX_REQUEST_LINE_AND_HEADER_BYTES)
+      return send(response, json(431, { message: 'Request Header Fields Too Large' }), requestId);
 
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = (request.method ?? 'GET').toUpperCase();
@@ -174,8 +179,10 @@ export class LocalHttpApi {
     const contentType = headers['content-type'] ?? '';
     const isText = TEXT_CONTENT.test(contentType);
     const query = new URLSearchParams(url.search);
-    const queryStringParameters: Record<string, string> = {};
-    for (const key of new Set(query.keys())) queryStringParameters[key] = query.getAll(key).join(',');
+    // fromEntries defines own properties: a `__proto__` key reaches the function like any other key.
+    const queryStringParameters = Object.fromEntries(
+      [...new Set(query.keys())].map((key) => [key, query.getAll(key).join(',')]),
+    );
     return {
       version: '2.0',
       routeKey: route.routeKey,

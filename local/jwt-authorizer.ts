@@ -18,8 +18,9 @@ const CACHE_LIMIT = 1000;
 
 /**
  * HTTP API JWT authoriser semantics (AWS docs "Controlling access to HTTP APIs with JWT authorizers"):
- * signature against the issuer's JWKS, `iss`, `aud` or `client_id` in the audience list, `exp`/`nbf`,
- * then at least one of the route's scopes (401 before, 403 for scopes). Claims reach the integration as strings.
+ * signature against the issuer's JWKS, `iss`, `aud` (`client_id` when there is no `aud`) in the audience list,
+ * `exp`/`nbf`, then at least one of the route's scopes (401 before, 403 for scopes). Claims reach the integration
+ * as strings.
  */
 export class JwtAuthorizer {
   readonly config: JwtAuthorizerConfig;
@@ -41,8 +42,9 @@ export class JwtAuthorizer {
         issuer: config.issuer,
         audience: null,
         jwksUri,
+        // API Gateway reads client_id only when the token has no aud: a wrong aud is not rescued by client_id.
         customJwtCheck: ({ payload }) => {
-          const audiences = [payload.aud, payload.client_id]
+          const audiences = [payload.aud === undefined ? payload.client_id : payload.aud]
             .flat()
             .filter((value) => typeof value === 'string');
           if (!audiences.some((value) => audience.has(value as string)))

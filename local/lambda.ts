@@ -3,7 +3,8 @@ import { basename, extname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { type BuildOptions, build } from 'esbuild';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import type { InjectedFault, InvocationFaults } from './faults.ts';
 import { type FunctionDefinition, type JsonObject, UnsupportedTemplateError } from './template.ts';
 
 const WORKER = new URL('./lambda-worker.ts', import.meta.url);
@@ -84,6 +85,8 @@ export interface Bundle {
   /** Absolute paths of every source file in the bundle: a change to one of them means a rebuild. */
   inputs: Set<string>;
   bytes: number;
+  /** esbuild's metafile of the run that built it (shared by the functions built alongside): what each input adds. */
+  metafile: Metafile;
 }
 
 /** Functions that share their esbuild settings, bundled by one esbuild run. */
@@ -129,6 +132,7 @@ export async function bundleFunctions(
           file: resolve(projectDir, file),
           inputs: new Set(Object.keys(output.inputs).map((input) => resolve(projectDir, input))),
           bytes: output.bytes,
+          metafile: result.metafile as Metafile,
         });
       }
     }),
@@ -173,6 +177,8 @@ export interface LambdaConfig {
    * execution environment (lambda-worker.ts), so verifiers such as CognitoJwtVerifier work unmodified.
    */
   issuerUrl?: string;
+  /** Injected failures (load and fault tests only: OfflineCloud's `faults` option). */
+  faults?: InvocationFaults;
 }
 
 /**
@@ -206,6 +212,20 @@ export class LocalLambda {
   }
 
   async invoke(event: unknown): Promise<unknown> {
+    const fault = this.#config.faults?.draw(event);
+    if (fault === 'beforeHandler') throw this.#injected(fault);
+    const result = await this.#invokeInSandbox(event);
+    if (fault === 'afterHandler') throw this.#injected(fault);
+    return result;
+  }
+
+  #injected(fault: InjectedFault): LambdaError {
+    const message = `Injected fault (${fault === 'beforeHandler' ? 'before' : 'after'} the handler ran)`;
+    this.#config.log(this.#config.functionName, message);
+    return new LambdaError('InjectedFault', message);
+  }
+
+  async #invokeInSandbox(event: unknown): Promise<unknown> {
     const requestId = randomUUID();
     const sandbox = await this.#acquire();
     const id = this.#nextId++;

@@ -37,6 +37,17 @@ export interface RestBackends {
 
 type Reply = { statusCode: number; headers: Record<string, string>; body: string };
 
+/**
+ * What AWS answers a body over the payload limit. It comes before any gateway response applies, so the
+ * definition cannot change it (a REQUEST_TOO_LARGE gateway response is ignored): plain text, no CORS header.
+ * Recorded against AWS in koki-develop/lgtm-generator#10; see also reapit/foundations#4338.
+ */
+const PAYLOAD_TOO_LARGE: Reply = {
+  statusCode: 413,
+  headers: { 'content-type': 'text; charset=utf-8' },
+  body: `HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.`,
+};
+
 /** API Gateway's built-in status and message of each gateway response type this emulator produces. */
 const RESPONSE_TYPES: Record<string, { statusCode: number; message: string }> = {
   MISSING_AUTHENTICATION_TOKEN: { statusCode: 403, message: 'Missing Authentication Token' },
@@ -46,7 +57,6 @@ const RESPONSE_TYPES: Record<string, { statusCode: number; message: string }> = 
   BAD_REQUEST_BODY: { statusCode: 400, message: 'Invalid request body' },
   BAD_REQUEST_PARAMETERS: { statusCode: 400, message: 'Bad request parameters' },
   UNSUPPORTED_MEDIA_TYPE: { statusCode: 415, message: 'Unsupported Media Type' },
-  REQUEST_TOO_LARGE: { statusCode: 413, message: 'Request Too Long' },
   INTEGRATION_FAILURE: { statusCode: 500, message: 'Internal server error' },
   INTEGRATION_TIMEOUT: { statusCode: 504, message: 'Endpoint request timed out' },
   DEFAULT_5XX: { statusCode: 502, message: 'Internal server error' },
@@ -153,7 +163,7 @@ export class LocalRestApi {
       path,
     };
     const body = await readBody(request, MAX_PAYLOAD_BYTES);
-    if (body === undefined) return send(response, this.#gatewayResponse('REQUEST_TOO_LARGE', state));
+    if (body === undefined) return send(response, PAYLOAD_TOO_LARGE);
     state.body = body;
     send(response, await this.#process(state));
   }
@@ -543,14 +553,15 @@ function resourceIdOf(resourcePath: string): string {
 
 /** Header names as the client sent them, every value kept (payload format 1.0's multiValueHeaders). */
 function headersOf(request: IncomingMessage): Record<string, string[]> {
-  const headers: Record<string, string[]> = {};
+  // A Map, not an object: a header named `__proto__` or `constructor` must not meet Object.prototype.
+  const headers = new Map<string, string[]>();
   const raw = request.rawHeaders;
   for (let index = 0; index < raw.length; index += 2) {
     const name = raw[index] ?? '';
-    const existing = Object.keys(headers).find((key) => key.toLowerCase() === name.toLowerCase()) ?? name;
-    headers[existing] = [...(headers[existing] ?? []), raw[index + 1] ?? ''];
+    const existing = [...headers.keys()].find((key) => key.toLowerCase() === name.toLowerCase()) ?? name;
+    headers.set(existing, [...(headers.get(existing) ?? []), raw[index + 1] ?? '']);
   }
-  return headers;
+  return Object.fromEntries(headers);
 }
 
 function send(response: ServerResponse, reply: Reply): void {

@@ -36,6 +36,12 @@ export const AWS_WEBSOCKET_LIMITS: WebSocketLimits = {
   maxDurationMs: 2 * 60 * 60_000,
 };
 
+/**
+ * API Gateway's quota on a WebSocket URL (wss://, host, path and query string), in characters. AWS documents
+ * the limit, not the answer; offline the handshake fails with 414 URI Too Long.
+ */
+const MAX_URL_CHARACTERS = 4096;
+
 export interface WebSocketIdentitySource {
   in: 'header' | 'querystring';
   name: string;
@@ -242,6 +248,10 @@ export class LocalWebSocketApi {
     if (this.#stopping || url.pathname.replace(/\/$/, '') !== `/${this.#config.stage}`) {
       return rejectHandshake(socket, 403, { message: 'Forbidden' });
     }
+    // Before the authoriser: a token padded past the quota is never verified, let alone accepted.
+    if (`wss://${request.headers.host ?? ''}${request.url ?? ''}`.length > MAX_URL_CHARACTERS) {
+      return rejectHandshake(socket, 414, { message: 'URI Too Long' });
+    }
     if (request.headers.upgrade?.toLowerCase() !== 'websocket' || !request.headers['sec-websocket-key']) {
       return rejectHandshake(socket, 400, { message: 'Bad Request' });
     }
@@ -434,9 +444,11 @@ export class LocalWebSocketApi {
   async #message(connection: Connection, data: Buffer, isBinary: boolean): Promise<void> {
     connection.lastActiveAt = Date.now();
     connection.idleTimer.refresh();
-    const text = isBinary ? undefined : data.toString('utf8');
-    const routeKey = text === undefined ? '$default' : this.#selectRoute(text);
-    const route = this.#routes.get(routeKey);
+    // API Gateway does not take binary frames: it disconnects the client with 1003 (AWS developer guide,
+    // "Binary media types for WebSocket APIs in API Gateway").
+    if (isBinary) return this.#close(connection, 1003, '');
+    const text = data.toString('utf8');
+    const route = this.#routes.get(this.#selectRoute(text));
     const requestId = awsId();
     const frame = (message: string) =>
       connection.socket.send(
@@ -451,8 +463,8 @@ export class LocalWebSocketApi {
         eventType: 'MESSAGE',
         requestId,
       }),
-      body: text ?? data.toString('base64'),
-      isBase64Encoded: text === undefined,
+      body: text,
+      isBase64Encoded: false,
       ...this.#stageVariables(),
     };
     // No route responses: what the integration returns stays with the gateway, unless it failed.
@@ -878,16 +890,17 @@ function payloadHeaders(request: IncomingMessage): {
   headers: Record<string, string>;
   multiValueHeaders: Record<string, string[]>;
 } {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Maps, not objects: a header named `__proto__` or `constructor` must not meet Object.prototype.
+  const headers = new Map<string, string>();
+  const multiValueHeaders = new Map<string, string[]>();
   const raw = request.rawHeaders;
   for (let index = 0; index < raw.length; index += 2) {
     const name = raw[index] ?? '';
     const value = raw[index + 1] ?? '';
-    headers[name] = value;
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+    headers.set(name, value);
+    multiValueHeaders.set(name, [...(multiValueHeaders.get(name) ?? []), value]);
   }
-  return { headers, multiValueHeaders };
+  return { headers: Object.fromEntries(headers), multiValueHeaders: Object.fromEntries(multiValueHeaders) };
 }
 
 function rejectHandshake(socket: Duplex, status: number, body: unknown): void {

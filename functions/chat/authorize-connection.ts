@@ -3,8 +3,7 @@ import middy from '@middy/core';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import type { APIGatewayAuthorizerWithContextResult } from 'aws-lambda';
 import { requireEnv } from '../lib/env.ts';
-import { API_REQUEST_ID, observability } from '../lib/middleware.ts';
-import { logger, metrics } from '../lib/powertools.ts';
+import { API_REQUEST_ID, logger, metrics, observability } from '../lib/powertools.ts';
 
 /** The REQUEST authoriser event of a WebSocket `$connect` (no HTTP method, path or path parameters). */
 export interface WebSocketAuthorizerEvent {

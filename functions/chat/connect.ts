@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metrics } from '../lib/powertools.ts';
+import { tracing } from '../lib/tracing.ts';
 import { saveConnection } from './connections.ts';
 import { callerOf, ok, webSocketRoute } from './route.ts';
 
@@ -13,5 +14,5 @@ export const handler = webSocketRoute(
     metrics.addMetric('ConnectionsOpened', MetricUnit.Count, 1);
     return ok();
   },
-  { replies: false },
+  { replies: false, tracing: tracing() },
 );

@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logger, metrics } from '../lib/powertools.ts';
+import { tracing } from '../lib/tracing.ts';
 import { removeConnection } from './connections.ts';
 import { ok, webSocketRoute } from './route.ts';
 
@@ -17,5 +18,5 @@ export const handler = webSocketRoute(
     });
     return ok();
   },
-  { replies: false },
+  { replies: false, tracing: tracing() },
 );

@@ -3,7 +3,8 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { logger, tracer } from '../lib/powertools.ts';
+import { instrumented } from '../lib/instrumentation.ts';
+import { logger } from '../lib/powertools.ts';
 import type { ServerFrame } from './protocol.ts';
 
 /** The part of a WebSocket event's requestContext that locates the API's @connections endpoint. */
@@ -35,13 +36,16 @@ export function managementEndpoint(
 
 const clients = new Map<string, ApiGatewayManagementApiClient>();
 
-/** One traced client per endpoint, built on first use and reused while the container is warm. */
+/**
+ * One client per endpoint, built on first use and reused while the container is warm; traced in the functions
+ * that trace (instrumentation.ts), so `$default` posts its replies without bundling the tracer.
+ */
 export function managementClient(location: ConnectionLocation): ApiGatewayManagementApiClient {
   const endpoint = managementEndpoint(location);
   const key = endpoint ?? '';
   let client = clients.get(key);
   if (!client) {
-    client = tracer.captureAWSv3Client(new ApiGatewayManagementApiClient(endpoint ? { endpoint } : {}));
+    client = instrumented(new ApiGatewayManagementApiClient(endpoint ? { endpoint } : {}));
     clients.set(key, client);
   }
   return client;

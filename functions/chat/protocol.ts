@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type FieldIssue, HttpError } from '../lib/errors.ts';
 import { validate } from '../lib/validation.ts';
 

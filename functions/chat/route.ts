@@ -6,8 +6,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { forbidden, HttpError } from '../lib/errors.ts';
-import { API_REQUEST_ID, observability } from '../lib/middleware.ts';
-import { logger, metrics } from '../lib/powertools.ts';
+import { API_REQUEST_ID, logger, metrics, observability } from '../lib/powertools.ts';
 import { reply } from './management.ts';
 import { errorFrame } from './protocol.ts';
 
@@ -92,15 +91,16 @@ const connectionKeys: MiddlewareObj<WebSocketEvent, WebSocketResult> = {
 
 /**
  * The middy stack of every WebSocket route: Powertools logger (Lambda context, the API request id as the
- * correlation id, the connection id), tracer, metrics (with a cold-start metric) and the error model.
- * `replies: false` for `$connect`/`$disconnect`, whose connection cannot receive messages.
+ * correlation id, the connection id), the tracer's middleware for a route that traces (`tracing()` from
+ * functions/lib/tracing.ts, passed by the routes that call DynamoDB), metrics (with a cold-start metric) and the
+ * error model. `replies: false` for `$connect`/`$disconnect`, whose connection cannot receive messages.
  */
 export function webSocketRoute(
   handler: (event: WebSocketEvent, context: Context) => Promise<WebSocketResult>,
-  { replies = true }: { replies?: boolean } = {},
+  { replies = true, tracing }: { replies?: boolean; tracing?: MiddlewareObj } = {},
 ) {
   return middy<WebSocketEvent, WebSocketResult>()
-    .use(observability(API_REQUEST_ID))
+    .use(observability(API_REQUEST_ID, tracing))
     .use(connectionKeys)
     .use(webSocketErrors(replies))
     .handler(handler);

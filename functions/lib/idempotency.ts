@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
@@ -7,6 +8,25 @@ import { dynamoClient } from './clients.ts';
 import { badRequest, conflict, HttpError } from './errors.ts';
 
 const KEY_FORMAT = /^[\x21-\x7e]{8,128}$/;
+
+export const idempotencyKeyReused = () =>
+  new HttpError(
+    422,
+    'IdempotencyKeyReused',
+    'This Idempotency-Key was already used with a different request body',
+  );
+
+/**
+ * A UUID (version 8) derived from the caller and their Idempotency-Key. Powertools completes its record only
+ * after the handler's own write, so a crash or a lost answer in between leaves the write done and the record
+ * not COMPLETED; a handler that names what it creates with this id finds it again on the retry, instead of
+ * creating it a second time.
+ */
+export function idFromIdempotencyKey(sub: string, key: string): string {
+  const hex = createHash('sha256').update(`${sub}\n${key}`).digest('hex');
+  const variant = ((Number.parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 
 /**
  * Makes an HTTP route safe to retry with an `Idempotency-Key` header (Powertools idempotency on DynamoDB):
@@ -36,11 +56,7 @@ export function idempotencyKeyHeader(tableName: string): MiddlewareObj<APIGatewa
       if (name === 'IdempotencyAlreadyInProgressError') {
         request.error = conflict('A request with this Idempotency-Key is still in progress; retry shortly');
       } else if (name === 'IdempotencyValidationError') {
-        request.error = new HttpError(
-          422,
-          'IdempotencyKeyReused',
-          'This Idempotency-Key was already used with a different request body',
-        );
+        request.error = idempotencyKeyReused();
       }
     },
   };

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { z } from 'zod';
+import * as z from 'zod';
 import { badRequest, type FieldIssue, HttpError, validationFailed } from './errors.ts';
 
 /** Request bodies above this are refused before parsing (API Gateway itself allows up to 10 MB). */
@@ -8,6 +8,14 @@ export const MAX_BODY_BYTES = 16 * 1024;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Free text from a request. API Gateway hands a function a text body already decoded, every byte that is not
+ * UTF-8 replaced by U+FFFD, so that character is all that is left of invalid UTF-8: it is refused, never stored.
+ */
+export const Utf8Text = z.string().regex(/^[^\uFFFD]*$/, {
+  message: 'Must be valid UTF-8 (U+FFFD stands for bytes that were not)',
+});
 
 /** Where the value came from: the first part of every detail's path (`query.limit`, `messageAttributes.orderId`). */
 type Location = 'body' | 'query' | 'path' | 'messageAttributes';

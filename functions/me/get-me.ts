@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { callerOf } from '../lib/auth.ts';
 import { json } from '../lib/http.ts';
-import { httpRoute } from '../lib/middleware.ts';
+import { httpRoute } from '../lib/http-route.ts';
 
 /** GET /me: who the verified token says the caller is. */
 export const handler = httpRoute(async (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {

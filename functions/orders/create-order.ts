@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { callerOf } from '../lib/auth.ts';
 import { documentClient } from '../lib/clients.ts';
 import { requireEnv } from '../lib/env.ts';
 import { json } from '../lib/http.ts';
-import { idempotencyKeyHeader } from '../lib/idempotency.ts';
+import { idempotencyKeyHeader, idempotencyKeyReused, idFromIdempotencyKey } from '../lib/idempotency.ts';
 import { httpRoute } from '../lib/middleware.ts';
 import { logger, metrics } from '../lib/powertools.ts';
 import { parseJsonBody } from '../lib/validation.ts';
@@ -21,10 +23,11 @@ const IDEMPOTENCY_TABLE = requireEnv('IDEMPOTENCY_TABLE');
 export const handler = httpRoute(async (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
   const input = parseJsonBody(event, CreateOrderInput);
   const caller = callerOf(event);
+  const idempotencyKey = event.headers['idempotency-key'];
 
   const { items, total } = await priceOrder(PRODUCTS_TABLE, input);
   const order: OrderRecord = {
-    orderId: randomUUID(),
+    orderId: idempotencyKey === undefined ? randomUUID() : idFromIdempotencyKey(caller.sub, idempotencyKey),
     customerId: caller.sub,
     status: 'PLACED',
     items,
@@ -32,13 +35,27 @@ export const handler = httpRoute(async (event: APIGatewayProxyEventV2WithJWTAuth
     note: input.note,
     createdAt: new Date().toISOString(),
   };
-  await documentClient.send(
-    new PutCommand({
-      TableName: ORDERS_TABLE,
-      Item: order,
-      ConditionExpression: 'attribute_not_exists(orderId)',
-    }),
-  );
+  try {
+    await documentClient.send(
+      new PutCommand({
+        TableName: ORDERS_TABLE,
+        Item: order,
+        ConditionExpression: 'attribute_not_exists(orderId)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException) || !error.Item) throw error;
+    // An earlier attempt with this key placed the order, then failed before its answer was stored: that order
+    // is the answer, provided it is the same request.
+    const placed = unmarshall(error.Item) as OrderRecord;
+    const requested = (record: { items: { productId: string; quantity: number }[]; note?: string }) =>
+      JSON.stringify([record.items.map(({ productId, quantity }) => [productId, quantity]), record.note]);
+    if (placed.customerId !== caller.sub || requested(placed) !== requested(input))
+      throw idempotencyKeyReused();
+    logger.info('Order already placed with this Idempotency-Key', { orderId: placed.orderId });
+    return json(201, toOrderView(placed), { location: `/orders/${placed.orderId}` });
+  }
   metrics.addMetric('OrderCreated', MetricUnit.Count, 1);
   logger.info('Order created', { orderId: order.orderId, lines: items.length });
   return json(201, toOrderView(order), { location: `/orders/${order.orderId}` });

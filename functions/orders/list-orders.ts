@@ -1,6 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { callerOf } from '../lib/auth.ts';
 import { documentClient } from '../lib/clients.ts';
 import { decodeCursor, encodeCursor } from '../lib/cursor.ts';

@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProductId } from '../lib/ids.ts';
+import { Utf8Text } from '../lib/validation.ts';
 
 export const CreateOrderInput = z
   .strictObject({
@@ -12,7 +13,7 @@ export const CreateOrderInput = z
       )
       .min(1)
       .max(25),
-    note: z.string().max(500).optional(),
+    note: Utf8Text.max(500).optional(),
   })
   .refine((order) => new Set(order.items.map((item) => item.productId)).size === order.items.length, {
     message: 'Each product may appear only once',

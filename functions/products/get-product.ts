@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { documentClient } from '../lib/clients.ts';
 import { requireEnv } from '../lib/env.ts';
 import { notFound } from '../lib/errors.ts';

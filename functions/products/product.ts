@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { Utf8Text } from '../lib/validation.ts';
 
 /** A product category: the partition key of the Products table's byCategory index. */
 export const Category = z
@@ -6,8 +7,8 @@ export const Category = z
   .regex(/^[a-z0-9-]{1,40}$/, { message: 'Must be 1-40 lower-case letters, digits or hyphens' });
 
 export const ProductInput = z.strictObject({
-  name: z.string().trim().min(1).max(200),
-  description: z.string().max(2000).optional(),
+  name: Utf8Text.trim().min(1).max(200),
+  description: Utf8Text.max(2000).optional(),
   category: Category,
   price: z.strictObject({
     amount: z.int().min(0).max(100_000_000),

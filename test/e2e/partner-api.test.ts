@@ -49,6 +49,7 @@ function expectError(answer: Answer, status: number, code: string, message?: str
   if (message !== undefined) expect(answer.body.error.message).toBe(message);
 }
 
+// Missing, unknown, disabled and planless keys are refused in auth-attacks.test.ts.
 describe('gateway behaviour', () => {
   test('GET /health is a keyless MOCK answered by API Gateway itself', async () => {
     const health = await partnerCall('GET', '/health');
@@ -67,16 +68,6 @@ describe('gateway behaviour', () => {
       expectError(answer, 403, 'MissingAuthenticationToken', 'Missing Authentication Token');
       expect(answer.headers.get('access-control-allow-origin')).toBe(ORIGIN);
     }
-  });
-
-  test('a missing or unknown API key is 403 Forbidden', async () => {
-    expectError(await partnerCall('GET', '/products'), 403, 'Forbidden', 'Forbidden');
-    expectError(await partnerCall('GET', '/products', { apiKey: `${enterprise}x` }), 403, 'Forbidden');
-    expectError(
-      await partnerCall('GET', `/orders/${randomUUID()}`, { apiKey: 'not-a-key' }),
-      403,
-      'Forbidden',
-    );
   });
 });
 

@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, describe, expect, inject, test } from 'vitest';
 import { WebSocket } from 'ws';
+import { ChatClient } from './chat-client.ts';
 import { token } from './client.ts';
 
 /**
@@ -30,71 +31,6 @@ const management = new ApiGatewayManagementApiClient({
   region: 'us-east-1',
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 });
-
-// biome-ignore lint/suspicious/noExplicitAny: frames are asserted field by field
-type Frame = any;
-
-class ChatClient {
-  readonly frames: Frame[] = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-  readonly #waiting: { predicate: (frame: Frame) => boolean; resolve: (frame: Frame) => void }[] = [];
-
-  readonly socket: WebSocket;
-  readonly userId: string;
-
-  constructor(socket: WebSocket, userId: string) {
-    this.socket = socket;
-    this.userId = userId;
-    socket.on('message', (data) => {
-      const frame = JSON.parse(data.toString());
-      this.frames.push(frame);
-      const index = this.#waiting.findIndex((wait) => wait.predicate(frame));
-      if (index >= 0) this.#waiting.splice(index, 1)[0]?.resolve(frame);
-    });
-    this.closed = new Promise((resolve) =>
-      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-    );
-  }
-
-  /** The first frame (already received or still to come) that matches. */
-  next(predicate: (frame: Frame) => boolean, timeoutMs = 10_000): Promise<Frame> {
-    const seen = this.frames.find(predicate);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${this.userId}: no matching frame in ${JSON.stringify(this.frames)}`)),
-        timeoutMs,
-      );
-      this.#waiting.push({
-        predicate,
-        resolve: (frame) => {
-          clearTimeout(timer);
-          resolve(frame);
-        },
-      });
-    });
-  }
-
-  send(message: unknown): void {
-    this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
-  }
-
-  async join(roomId: string): Promise<void> {
-    this.send({ action: 'joinroom', roomId });
-    await this.next((frame) => frame.type === 'joined' && frame.roomId === roomId);
-  }
-
-  /** Sends a message and waits for the report of its delivery. */
-  async say(roomId: string, text: string): Promise<Frame> {
-    const clientMessageId = randomUUID();
-    this.send({ action: 'sendmessage', roomId, text, clientMessageId });
-    return this.next((frame) => frame.type === 'delivered' && frame.clientMessageId === clientMessageId);
-  }
-
-  messages(roomId?: string): Frame[] {
-    return this.frames.filter((frame) => frame.type === 'message' && (!roomId || frame.roomId === roomId));
-  }
-}
 
 const clients: ChatClient[] = [];
 
@@ -166,24 +102,8 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
   }
 }
 
+// Handshakes the authoriser refuses are in auth-attacks.test.ts.
 describe('$connect through the REQUEST authoriser', () => {
-  test('no token is a 401 handshake', async () => {
-    expect(await handshake('')).toBe(401);
-    expect(await handshake('?token=')).toBe(401);
-  });
-
-  test.each([
-    ['expired', () => token({ expiresIn: -60 })],
-    ['for another app client', () => token({ clientId: 'another-client' })],
-    [
-      'from another issuer',
-      () => token({ issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other' }),
-    ],
-    ['that is not a JWT', async () => 'not-a-jwt'],
-  ])('a token %s is a 401 handshake', async (_case, makeToken) => {
-    expect(await handshake(`?token=${encodeURIComponent(await makeToken())}`)).toBe(401);
-  });
-
   test('a valid token connects; the connection is recorded and visible through @connections', async () => {
     const client = await connect();
     expect(client.socket.readyState).toBe(WebSocket.OPEN);
@@ -236,7 +156,9 @@ describe('rooms', () => {
     const expected = senders.length * PER_SENDER;
     await Promise.all(
       members.map((member) =>
-        member.next(() => member.messages(room).length === expected, 15_000).catch(() => undefined),
+        member
+          .next(() => member.messages(room).length === expected, { timeoutMs: 15_000 })
+          .catch(() => undefined),
       ),
     );
     for (const member of members) {

@@ -49,7 +49,12 @@ let dir: string;
 let v1: Bundle;
 let v2: Bundle;
 
-const bundleAt = (file: string): Bundle => ({ file, inputs: new Set(), bytes: 0 });
+const bundleAt = (file: string): Bundle => ({
+  file,
+  inputs: new Set(),
+  bytes: 0,
+  metafile: { inputs: {}, outputs: {} },
+});
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'local-lambda-'));

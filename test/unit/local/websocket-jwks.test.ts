@@ -58,7 +58,12 @@ beforeAll(async () => {
   issuer = await startIssuer(await createSigningKey(), [ISSUER]);
   const config: LambdaConfig = {
     functionName: 'ChatAuthorizerFunction',
-    bundle: { file: join(dir, 'authorizer.mjs'), inputs: new Set(), bytes: 0 },
+    bundle: {
+      file: join(dir, 'authorizer.mjs'),
+      inputs: new Set(),
+      bytes: 0,
+      metafile: { inputs: {}, outputs: {} },
+    },
     exportName: 'handler',
     environment: {},
     timeoutSeconds: 5,

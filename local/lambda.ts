@@ -191,7 +191,8 @@ export class LocalLambda {
   #config: LambdaConfig;
   #generation = 0;
   readonly #idle: Sandbox[] = [];
-  readonly #waiting: ((sandbox: Sandbox) => void)[] = [];
+  readonly #waiting: { resolve: (sandbox: Sandbox) => void; reject: (error: Error) => void }[] = [];
+  #stopped = false;
   readonly #all = new Set<Sandbox>();
   #nextId = 0;
   readonly #pending = new Map<number, Pending>();
@@ -259,26 +260,42 @@ export class LocalLambda {
     }
   }
 
+  /**
+   * For good: invocations in flight fail at once (not at their timeout), waiting ones never get an environment
+   * (one started for them would outlive the function and keep the process alive), later ones are refused.
+   */
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#generation++;
+    for (const waiting of this.#waiting.splice(0)) waiting.reject(this.#stoppedError());
+    for (const sandbox of this.#all) {
+      if (sandbox.current === undefined) continue;
+      this.#pending.get(sandbox.current)?.reject(this.#stoppedError());
+      this.#pending.delete(sandbox.current);
+    }
     await Promise.all([...this.#all].map((sandbox) => this.#discard(sandbox)));
   }
 
+  #stoppedError(): LambdaError {
+    return new LambdaError('Runtime.Stopped', `${this.#config.functionName} was stopped`);
+  }
+
   async #acquire(): Promise<Sandbox> {
+    if (this.#stopped) throw this.#stoppedError();
     const idle = this.#idle.pop();
     if (idle) return idle;
     if (this.#all.size < this.#config.maxConcurrency) return this.#start();
-    return new Promise((resolvePromise) => this.#waiting.push(resolvePromise));
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
   }
 
   #release(sandbox: Sandbox): void {
     if (!this.#all.has(sandbox) || sandbox.generation !== this.#generation) {
       if (this.#all.has(sandbox)) this.#discard(sandbox);
-      if (this.#waiting.length > 0) this.#waiting.shift()?.(this.#start());
+      if (this.#waiting.length > 0) this.#waiting.shift()?.resolve(this.#start());
       return;
     }
     const next = this.#waiting.shift();
-    if (next) next(sandbox);
+    if (next) next.resolve(sandbox);
     else this.#idle.push(sandbox);
   }
 

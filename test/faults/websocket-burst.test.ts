@@ -4,7 +4,9 @@ import { startTestCloud, type TestCloud, webSocketBurst } from '../support/load-
 /**
  * A burst of chat messages to a busy room: senders fire all their messages at once, without waiting for a
  * receipt, so many sendmessage invocations run and broadcast at the same time. The stage throttle is lifted
- * for this cloud: the test is about delivery, not admission (throttles.test.ts).
+ * for this cloud: the test is about delivery, not admission (throttles.test.ts). Order per sender is measured,
+ * not asserted: messages in flight at once are separate invocations, which API Gateway does not order either
+ * (a sender that waits for each receipt keeps its order: test/e2e/websocket-chat.test.ts).
  */
 let cloud: TestCloud;
 

@@ -6,14 +6,12 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { version as esbuildVersion } from 'esbuild';
-import { esbuildOptions } from '../local/lambda.ts';
+import { esbuildOptions, runtimeEnvironmentOf } from '../local/lambda.ts';
 import { createResolver } from '../local/resolver.ts';
 import {
-  environmentOf,
   type FunctionDefinition,
   functionsOf,
   type JsonObject,
-  LOCAL_CREDENTIALS,
   loadTemplate,
   type Template,
 } from '../local/template.ts';
@@ -103,21 +101,12 @@ const tracedVariants = await generatedFunctions(
 );
 for (const size of await measureBundles(tracedVariants, PROJECT, buildDir)) sizeOf.set(size.logicalId, size);
 
-/** The function's variables from the template, and what the Lambda runtime sets (the template cannot override it). */
+/** The function's environment as Lambda gives it, with the execution environment's name (which turns the tracer on). */
 function lambdaEnvironment(fn: FunctionDefinition, bundleFile: string): Record<string, string> {
-  const { region } = resolver.pseudo;
   return {
-    ...environmentOf(fn, resolver),
+    ...runtimeEnvironmentOf(fn, resolver),
     AWS_EXECUTION_ENV: `AWS_Lambda_${String(fn.properties.Runtime)}`,
-    AWS_REGION: region,
-    AWS_DEFAULT_REGION: region,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_LAMBDA_FUNCTION_NAME: fn.logicalId,
-    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.properties.MemorySize ?? 128),
     LAMBDA_TASK_ROOT: dirname(bundleFile),
-    TZ: 'UTC',
   };
 }
 

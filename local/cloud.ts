@@ -19,18 +19,17 @@ import {
   LocalLambda,
   type LogSink,
   numberProperty,
+  runtimeEnvironmentOf,
 } from './lambda.ts';
 import { createResolver } from './resolver.ts';
 import { LocalRestApi } from './rest-api.ts';
 import { type RestApiConfig, restApiDefinitions } from './rest-api-definition.ts';
 import { createQueues, type LocalSqs, startSqs } from './sqs.ts';
 import {
-  environmentOf,
   type FunctionDefinition,
   functionsOf,
   type Json,
   type JsonObject,
-  LOCAL_CREDENTIALS,
   loadTemplate,
   type Resolver,
   type Template,
@@ -285,18 +284,9 @@ export class OfflineCloud {
       bundle,
       exportName: exportNameOf(fn),
       environment: {
-        ...environmentOf(fn, this.resolver),
-        // What the Lambda runtime itself sets; the template cannot override these.
-        AWS_REGION: region,
-        AWS_DEFAULT_REGION: region,
-        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        AWS_LAMBDA_FUNCTION_NAME: fn.logicalId,
-        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memorySize),
+        ...runtimeEnvironmentOf(fn, this.resolver),
         AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.logicalId}`,
         ...(logging?.LogFormat ? { AWS_LAMBDA_LOG_FORMAT: String(logging.LogFormat) } : {}),
-        TZ: 'UTC',
         AWS_ENDPOINT_URL_DYNAMODB: this.dynamodb.endpoint,
         AWS_ENDPOINT_URL_SQS: this.sqs.endpoint,
         ...(webSocketApi

@@ -5,7 +5,14 @@ import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import type { InjectedFault, InvocationFaults } from './faults.ts';
-import { type FunctionDefinition, type JsonObject, UnsupportedTemplateError } from './template.ts';
+import {
+  environmentOf,
+  type FunctionDefinition,
+  type JsonObject,
+  LOCAL_CREDENTIALS,
+  type Resolver,
+  UnsupportedTemplateError,
+} from './template.ts';
 
 const WORKER = new URL('./lambda-worker.ts', import.meta.url);
 
@@ -372,4 +379,23 @@ export function exportNameOf(fn: FunctionDefinition): string {
 export function numberProperty(properties: JsonObject, name: string, fallback: number): number {
   const value = properties[name];
   return value === undefined || value === null ? fallback : Number(value);
+}
+
+/**
+ * A function's environment as Lambda gives it: its template variables resolved to local values, then what the
+ * Lambda runtime itself sets (the template cannot override those), with local credentials.
+ */
+export function runtimeEnvironmentOf(fn: FunctionDefinition, resolver: Resolver): Record<string, string> {
+  const { region } = resolver.pseudo;
+  return {
+    ...environmentOf(fn, resolver),
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_LAMBDA_FUNCTION_NAME: fn.logicalId,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(numberProperty(fn.properties, 'MemorySize', 128)),
+    TZ: 'UTC',
+  };
 }

@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { callerOf } from '../lib/auth.ts';
-import { documentClient } from '../lib/clients.ts';
 import { requireEnv } from '../lib/env.ts';
 import { json } from '../lib/http.ts';
 import { idempotencyKeyHeader, idempotencyKeyReused, idFromIdempotencyKey } from '../lib/idempotency.ts';
@@ -13,6 +9,7 @@ import { httpRoute } from '../lib/middleware.ts';
 import { logger, metrics } from '../lib/powertools.ts';
 import { parseJsonBody } from '../lib/validation.ts';
 import { CreateOrderInput, type OrderRecord, toOrderView } from './order.ts';
+import { placeOrder } from './place-order.ts';
 import { priceOrder } from './pricing.ts';
 
 const ORDERS_TABLE = requireEnv('ORDERS_TABLE');
@@ -35,26 +32,16 @@ export const handler = httpRoute(async (event: APIGatewayProxyEventV2WithJWTAuth
     note: input.note,
     createdAt: new Date().toISOString(),
   };
-  try {
-    await documentClient.send(
-      new PutCommand({
-        TableName: ORDERS_TABLE,
-        Item: order,
-        ConditionExpression: 'attribute_not_exists(orderId)',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException) || !error.Item) throw error;
+  const existing = await placeOrder(ORDERS_TABLE, order);
+  if (existing) {
     // An earlier attempt with this key placed the order, then failed before its answer was stored: that order
     // is the answer, provided it is the same request.
-    const placed = unmarshall(error.Item) as OrderRecord;
     const requested = (record: { items: { productId: string; quantity: number }[]; note?: string }) =>
       JSON.stringify([record.items.map(({ productId, quantity }) => [productId, quantity]), record.note]);
-    if (placed.customerId !== caller.sub || requested(placed) !== requested(input))
+    if (existing.customerId !== caller.sub || requested(existing) !== requested(input))
       throw idempotencyKeyReused();
-    logger.info('Order already placed with this Idempotency-Key', { orderId: placed.orderId });
-    return json(201, toOrderView(placed), { location: `/orders/${placed.orderId}` });
+    logger.info('Order already placed with this Idempotency-Key', { orderId: existing.orderId });
+    return json(201, toOrderView(existing), { location: `/orders/${existing.orderId}` });
   }
   metrics.addMetric('OrderCreated', MetricUnit.Count, 1);
   logger.info('Order created', { orderId: order.orderId, lines: items.length });

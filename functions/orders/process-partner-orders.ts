@@ -1,10 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { documentClient } from '../lib/clients.ts';
 import { requireEnv } from '../lib/env.ts';
 import { badRequest, HttpError } from '../lib/errors.ts';
 import { observability } from '../lib/middleware.ts';
@@ -12,6 +9,7 @@ import { logger, metrics } from '../lib/powertools.ts';
 import { validate } from '../lib/validation.ts';
 import { CreateOrderInput, type OrderRecord } from './order.ts';
 import { type PartnerOrder, PartnerOrderAttributes, partnerCustomerId } from './partner-order.ts';
+import { placeOrder } from './place-order.ts';
 import { priceOrder } from './pricing.ts';
 
 const ORDERS_TABLE = requireEnv('ORDERS_TABLE');
@@ -38,7 +36,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
 async function processRecord(record: SQSRecord): Promise<void> {
   const { messageId } = record;
   try {
-    await placeOrder(parseMessage(record), messageId);
+    await placePartnerOrder(parseMessage(record), messageId);
   } catch (error) {
     if (error instanceof HttpError) {
       // The message itself is wrong (malformed, invalid, unpriceable): retrying cannot help, the DLQ keeps it.
@@ -74,7 +72,7 @@ export function parseMessage(record: Pick<SQSRecord, 'body' | 'messageAttributes
   return { ...envelope, order: validate(CreateOrderInput, value, 'body') };
 }
 
-async function placeOrder(message: PartnerOrder, messageId: string): Promise<void> {
+async function placePartnerOrder(message: PartnerOrder, messageId: string): Promise<void> {
   const { items, total } = await priceOrder(PRODUCTS_TABLE, message.order);
   const order: OrderRecord = {
     orderId: message.orderId,
@@ -87,21 +85,11 @@ async function placeOrder(message: PartnerOrder, messageId: string): Promise<voi
     createdAt: new Date(message.receivedAt).toISOString(),
     source: 'partner',
   };
-  try {
-    await documentClient.send(
-      new PutCommand({
-        TableName: ORDERS_TABLE,
-        Item: order,
-        ConditionExpression: 'attribute_not_exists(orderId)',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    // The order exists: a redelivery of a message already written (SQS delivers at least once) succeeds as it
-    // is. An order id that belongs to somebody else is never overwritten, and the message is kept for a human.
-    const existing = error.Item?.customerId?.S;
-    if (existing !== order.customerId) {
+  const existing = await placeOrder(ORDERS_TABLE, order);
+  if (existing) {
+    // A redelivery of a message already written (SQS delivers at least once) succeeds as it is. An order id
+    // that belongs to somebody else is never overwritten, and the message is kept for a human.
+    if (existing.customerId !== order.customerId) {
       throw new HttpError(409, 'OrderIdTaken', "The order id belongs to another customer's order");
     }
     logger.info('Partner order is a duplicate; already placed', { messageId, orderId: order.orderId });

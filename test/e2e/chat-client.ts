@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { WebSocket } from 'ws';
 
 // biome-ignore lint/suspicious/noExplicitAny: frames are asserted field by field
@@ -84,4 +85,17 @@ export class ChatClient {
   messages(roomId?: string): Frame[] {
     return this.frames.filter((frame) => frame.type === 'message' && (!roomId || frame.roomId === roomId));
   }
+}
+
+/** A connection's items in the connections table (the connection and its memberships), read consistently. */
+export async function connectionItems(dynamo: DynamoDBDocumentClient, table: string, connectionId: string) {
+  const { Items = [] } = await dynamo.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'connectionId = :id',
+      ExpressionAttributeValues: { ':id': connectionId },
+      ConsistentRead: true,
+    }),
+  );
+  return Items;
 }

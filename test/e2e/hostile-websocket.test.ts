@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import { createResolver } from '../../local/resolver.ts';
 import { loadTemplate } from '../../local/template.ts';
 import { webSocketApiDefinitions } from '../../local/websocket.ts';
-import { ChatClient, type Frame } from './chat-client.ts';
+import { ChatClient, connectionItems, type Frame } from './chat-client.ts';
 import { token } from './client.ts';
 import { dynamo, rawRequest } from './hostile.ts';
 
@@ -44,18 +44,7 @@ async function connect(name: string, options: { query?: string; headers?: Record
 
 const newRoom = () => `hostile-${randomUUID().slice(0, 8)}`;
 
-/** A connection's items in the connections table (the connection and its memberships), read consistently. */
-async function itemsOf(connectionId: string) {
-  const { Items = [] } = await dynamo.send(
-    new QueryCommand({
-      TableName: TABLE,
-      KeyConditionExpression: 'connectionId = :id',
-      ExpressionAttributeValues: { ':id': connectionId },
-      ConsistentRead: true,
-    }),
-  );
-  return Items;
-}
+const itemsOf = (connectionId: string) => connectionItems(dynamo, TABLE, connectionId);
 
 /** The error frame of protocol.ts, exactly: no stack, no internal names, only the documented fields. */
 function expectErrorFrame(frame: Frame, code: string, message?: string) {

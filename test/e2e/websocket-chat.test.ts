@@ -8,7 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, describe, expect, inject, test } from 'vitest';
 import { WebSocket } from 'ws';
-import { ChatClient } from './chat-client.ts';
+import { ChatClient, connectionItems } from './chat-client.ts';
 import { token } from './client.ts';
 
 /**
@@ -68,18 +68,7 @@ async function connect(userId = `user-${randomUUID()}`): Promise<ChatClient> {
 
 const newRoom = () => `room-${randomUUID().slice(0, 8)}`;
 
-/** The connections table's items of one connection. */
-async function itemsOf(connectionId: string) {
-  const { Items = [] } = await dynamo.send(
-    new QueryCommand({
-      TableName: TABLE,
-      KeyConditionExpression: 'connectionId = :id',
-      ExpressionAttributeValues: { ':id': connectionId },
-      ConsistentRead: true,
-    }),
-  );
-  return Items;
-}
+const itemsOf = (connectionId: string) => connectionItems(dynamo, TABLE, connectionId);
 
 /** The connection ids of a user in a room, from the table's byRoom index (as the handlers find them). */
 async function connectionIdsOf(roomId: string, userId: string): Promise<string[]> {

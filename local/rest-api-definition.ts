@@ -165,6 +165,14 @@ function methodsOf(
     JsonObject
   >;
   const rootValidator = definition['x-amazon-apigateway-request-validator'];
+  if (definition.security !== undefined) {
+    throw new ApiGatewayImportError(
+      `${where}.security`,
+      'a root-level `security` requirement, which API Gateway ignores on import: no method would require an ' +
+        'API key in AWS. Declare `security` on each operation instead',
+      KNOWN_ISSUES,
+    );
+  }
   const methods: RestMethod[] = [];
   for (const [resourcePath, item] of Object.entries((definition.paths ?? {}) as Record<string, JsonObject>)) {
     for (const [name, value] of Object.entries(item)) {
@@ -172,7 +180,8 @@ function methodsOf(
       const operation = value as JsonObject;
       const httpMethod = name.toUpperCase();
       const operationWhere = `${where}.paths.${resourcePath}.${name}`;
-      const security = (operation.security ?? definition.security ?? []) as JsonObject[];
+      // Only the operation's own `security` counts: API Gateway ignores the root one (refused above).
+      const security = (operation.security ?? []) as JsonObject[];
       const apiKeyRequired = security.some((requirement) =>
         Object.keys(requirement).some((scheme) => schemes[scheme]?.type === 'apiKey'),
       );
@@ -192,9 +201,9 @@ function methodsOf(
         );
       const content = (dereference((operation.requestBody ?? {}) as JsonObject, components).content ??
         {}) as Record<string, JsonObject>;
-      const stageWide = settings.get('* /*') ?? {};
-      const own = settings.get(`${httpMethod} ${resourcePath}`) ?? {};
-      const merged = { ...stageWide, ...own };
+      // A method's own entry replaces the stage-wide one instead of inheriting from it: a setting it leaves out
+      // takes API Gateway's default, not the `/*/*` value (README: fidelity, MethodSettings).
+      const effective = settings.get(`${httpMethod} ${resourcePath}`) ?? settings.get('* /*') ?? {};
       methods.push({
         httpMethod,
         resourcePath,
@@ -209,17 +218,97 @@ function methodsOf(
             .filter(([, media]) => media.schema !== undefined)
             .map(([mediaType, media]) => [mediaType.toLowerCase(), media.schema]),
         ),
-        integration: integrationOf(operation['x-amazon-apigateway-integration'], operationWhere),
+        integration: checkedAgainstMethodResponses(
+          integrationOf(operation['x-amazon-apigateway-integration'], operationWhere),
+          methodResponsesOf(operation, operationWhere),
+          operationWhere,
+        ),
         caching: {
           // Only GET is cached unless a method says otherwise, and nothing is without a cache cluster.
-          enabled: cacheClusterEnabled && (merged.cachingEnabled ?? false),
-          ttlSeconds: merged.ttlSeconds ?? DEFAULT_CACHE_TTL,
+          enabled: cacheClusterEnabled && (effective.cachingEnabled ?? false),
+          ttlSeconds: effective.ttlSeconds ?? DEFAULT_CACHE_TTL,
         },
-        throttle: merged.throttle,
+        throttle: effective.throttle,
       });
     }
   }
   return methods;
+}
+
+/** API Gateway's list of what its OpenAPI import ignores or refuses. */
+const KNOWN_ISSUES =
+  'API Gateway developer guide, "Amazon API Gateway important notes for REST APIs" ' +
+  '(https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html)';
+
+/** Where AWS says an integration response needs its method response (and its headers declared there). */
+const METHOD_RESPONSE_SOURCE =
+  'API Gateway API reference, PutIntegrationResponse: "responseParameters … where name is a valid and unique ' +
+  'response header name"; an undeclared one fails the import with "Invalid mapping expression specified"';
+
+/**
+ * A definition that API Gateway's OpenAPI import refuses, or imports without what it says, so that the
+ * deployed API would differ from what the offline cloud ran. Names the definition path and the AWS source.
+ */
+export class ApiGatewayImportError extends Error {
+  constructor(where: string, problem: string, source: string) {
+    super(`${where}: ${problem} (${source})`);
+    this.name = 'ApiGatewayImportError';
+  }
+}
+
+/** The headers each method response declares, by status code; a `$ref` response is refused, as AWS does. */
+function methodResponsesOf(operation: JsonObject, where: string): Map<number, Set<string>> {
+  const declared = new Map<number, Set<string>>();
+  for (const [status, response] of Object.entries(
+    (operation.responses ?? {}) as Record<string, JsonObject>,
+  )) {
+    if (response.$ref !== undefined) {
+      throw new ApiGatewayImportError(
+        `${where}.responses.${status}`,
+        `a response given by \`$ref\` (${String(response.$ref)}), which the import does not support: write it inline`,
+        KNOWN_ISSUES,
+      );
+    }
+    const headers = Object.keys((response.headers ?? {}) as JsonObject).map((name) => name.toLowerCase());
+    declared.set(Number(status), new Set(headers));
+  }
+  return declared;
+}
+
+/**
+ * Each integration response must answer with a status the method declares, and may map only the headers that
+ * method response declares: the import refuses the definition otherwise ("Invalid mapping expression
+ * specified"; see the README's fidelity table).
+ */
+function checkedAgainstMethodResponses(
+  integration: Integration,
+  declared: Map<number, Set<string>>,
+  where: string,
+): Integration {
+  for (const response of integration.responses) {
+    const responseWhere = `${where}.x-amazon-apigateway-integration.responses`;
+    const headers = declared.get(response.statusCode);
+    if (headers === undefined) {
+      throw new ApiGatewayImportError(
+        responseWhere,
+        `an integration response with status ${response.statusCode}, which has no method response: declare ` +
+          `"${response.statusCode}" under the operation's responses`,
+        METHOD_RESPONSE_SOURCE,
+      );
+    }
+    for (const name of Object.keys(response.responseParameters)) {
+      const header = /^method\.response\.header\.(.+)$/.exec(name)?.[1];
+      if (header !== undefined && !headers.has(header.toLowerCase())) {
+        throw new ApiGatewayImportError(
+          responseWhere,
+          `the mapping ${name}, a header the ${response.statusCode} method response does not declare: add it ` +
+            `to responses."${response.statusCode}".headers`,
+          METHOD_RESPONSE_SOURCE,
+        );
+      }
+    }
+  }
+  return integration;
 }
 
 function dereference(value: JsonObject, components: JsonObject): JsonObject {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { type ChatPage, startChatPage } from '../../local/chat-page.ts';
 import { signToken } from '../../local/issuer.ts';
-import { CHROMIUM } from '../support/chromium.ts';
+import { launchChromium } from '../support/chromium.ts';
 
 const cloud = inject('offlineCloud');
 let page: ChatPage;
@@ -14,19 +14,7 @@ beforeAll(async () => {
     webSocketUrl: cloud.webSocketUrl,
     mintToken: (sub) => signToken(cloud.signingKey, { issuer: cloud.issuer, clientId: cloud.audience, sub }),
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // This machine has no network: Chromium's background services would only fail to connect.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -71,8 +71,9 @@ function checkPartnerApi(copy: Template, openapi: JsonObject): string[] {
 
   for (const { path, method, operation, integration } of operationsOf(openapi)) {
     const where = `${method} ${path}`;
-    const keyless = Array.isArray(operation.security) && operation.security.length === 0;
-    if (keyless && path !== '/health') violations.push(`${where}: no API key required`);
+    // Only the operation's own `security` counts: API Gateway ignores a root-level one on import.
+    const keyed = ((operation.security ?? []) as JsonObject[]).some((requirement) => 'apiKey' in requirement);
+    if (!keyed && path !== '/health') violations.push(`${where}: no API key required`);
     const type = String(integration.type);
     const uri = JSON.stringify(integration.uri ?? '');
     if (type === 'aws') {
@@ -123,7 +124,12 @@ function checkPartnerApi(copy: Template, openapi: JsonObject): string[] {
   for (const grant of granted)
     if (!needed.includes(grant)) violations.push(`PartnerApiIntegrationRole: ${grant} is not needed`);
 
+  if (openapi.security !== undefined)
+    violations.push('root-level security: API Gateway ignores it; declare it per operation');
+  violations.push(...checkPreflights(openapi));
+
   const settings = (api.MethodSettings ?? []) as JsonObject[];
+  violations.push(...checkMethodSettingOverrides(settings));
   const cached = settings.filter(
     (setting) => setting.CachingEnabled !== false && setting.CachingEnabled !== undefined,
   );
@@ -151,6 +157,61 @@ function checkPartnerApi(copy: Template, openapi: JsonObject): string[] {
       violations.push(`${id}: in no usage plan`);
   }
   return violations;
+}
+
+/**
+ * Browsers preflight every keyed route (x-api-key is not a CORS-safelisted header), and API Gateway answers a
+ * preflight only where an OPTIONS method exists: each keyed path needs a keyless MOCK OPTIONS method that allows
+ * the key header, JSON bodies, the path's methods and PartnerAllowedOrigin only.
+ */
+function checkPreflights(openapi: JsonObject): string[] {
+  const violations: string[] = [];
+  for (const [path, item] of Object.entries(openapi.paths as Record<string, JsonObject>)) {
+    const methods = operationsOf({ paths: { [path]: item } }).map(({ method }) => method);
+    if (path === '/health') continue;
+    const options = item.options as JsonObject | undefined;
+    if (!options) {
+      violations.push(`${path}: no OPTIONS method for the browser's preflight`);
+      continue;
+    }
+    const integration = (options['x-amazon-apigateway-integration'] ?? {}) as JsonObject;
+    const responses = (integration.responses ?? {}) as Record<string, JsonObject>;
+    const mapped = (responses.default?.responseParameters ?? {}) as Record<string, Json>;
+    const header = (name: string) => String(mapped[`method.response.header.${name}`] ?? '');
+    if (String(integration.type) !== 'mock') violations.push(`OPTIONS ${path}: not a MOCK integration`);
+    if (!Array.isArray(options.security) || options.security.length > 0)
+      violations.push(`OPTIONS ${path}: requires a key, which a preflight never carries`);
+    const allowedHeaders = header('Access-Control-Allow-Headers').toLowerCase();
+    for (const needed of ['x-api-key', 'content-type'])
+      if (!allowedHeaders.includes(needed)) violations.push(`OPTIONS ${path}: does not allow ${needed}`);
+    const allowedMethods = header('Access-Control-Allow-Methods');
+    for (const method of methods)
+      if (!allowedMethods.includes(method)) violations.push(`OPTIONS ${path}: does not allow ${method}`);
+    if (
+      !referencedNames(mapped['method.response.header.Access-Control-Allow-Origin']).has(
+        'PartnerAllowedOrigin',
+      )
+    )
+      violations.push(`OPTIONS ${path}: allows an origin other than PartnerAllowedOrigin`);
+  }
+  return violations;
+}
+
+/**
+ * A method's MethodSettings entry replaces the stage-wide one rather than inheriting from it, so each override
+ * must state every setting the stage-wide entry states (DianaIonita/serverless-api-gateway-throttling#16).
+ */
+function checkMethodSettingOverrides(settings: JsonObject[]): string[] {
+  const stageWide = settings.find((setting) => setting.ResourcePath === '/*' && setting.HttpMethod === '*');
+  const overrides = settings.filter((setting) => setting !== stageWide);
+  return overrides.flatMap((setting) =>
+    Object.keys(stageWide ?? {})
+      .filter((name) => !(name in setting))
+      .map(
+        (name) =>
+          `${setting.HttpMethod} ${String(setting.ResourcePath).slice(1).replaceAll('~1', '/')}: override without ${name}, which it would not inherit`,
+      ),
+  );
 }
 
 function refOfFunction(value: Json | undefined): string | undefined {
@@ -286,6 +347,55 @@ describe('the partner REST API', () => {
           definition,
         ),
       'GET /products/{id}: GetProductFunction has no invoke permission scoped to this route',
+    ],
+    [
+      'an order route keyed only by a root-level security requirement',
+      () =>
+        checkPartnerApi(
+          template,
+          brokenDefinition((copy) => {
+            copy.security = [{ apiKey: [] }];
+            delete operation(copy, '/orders', 'post').security;
+          }),
+        ),
+      'POST /orders: no API key required',
+    ],
+    [
+      'a keyed path without a preflight',
+      () =>
+        checkPartnerApi(
+          template,
+          brokenDefinition((copy) => {
+            delete (copy.paths as Record<string, JsonObject>)['/orders']?.options;
+          }),
+        ),
+      "/orders: no OPTIONS method for the browser's preflight",
+    ],
+    [
+      'a preflight that does not allow the key header',
+      () =>
+        checkPartnerApi(
+          template,
+          brokenDefinition((copy) => {
+            const integration = operation(copy, '/products', 'options')['x-amazon-apigateway-integration'];
+            const mapped = ((integration as JsonObject).responses as Record<string, JsonObject>).default
+              ?.responseParameters as JsonObject;
+            mapped['method.response.header.Access-Control-Allow-Headers'] = "'content-type'";
+          }),
+        ),
+      'OPTIONS /products: does not allow x-api-key',
+    ],
+    [
+      'a method override that relies on inheriting the stage throttle',
+      () =>
+        checkPartnerApi(
+          brokenTemplate((copy) => {
+            const [, products] = propertiesOf(copy, 'PartnerApi').MethodSettings as JsonObject[];
+            delete products?.ThrottlingRateLimit;
+          }),
+          definition,
+        ),
+      'GET /products: override without ThrottlingRateLimit, which it would not inherit',
     ],
   ])('catches %s', (_what, check, violation) => {
     expect(check()).toContain(violation);

@@ -31,6 +31,9 @@ ${extra}
         paths:
           /things:
             get:
+              responses:
+                "200":
+                  description: ok
               x-amazon-apigateway-integration:
 ${integration.replace(/^/gm, '                ')}
 `);
@@ -45,7 +48,9 @@ describe('restApiDefinitions', () => {
     expect(api?.methods.map((method) => `${method.httpMethod} ${method.resourcePath}`)).toContain(
       'GET /orders/{id}',
     );
-    const getOrder = api?.methods.find((method) => method.resourcePath === '/orders/{id}');
+    const getOrder = api?.methods.find(
+      (method) => method.resourcePath === '/orders/{id}' && method.httpMethod === 'GET',
+    );
     expect(getOrder?.integration.target).toEqual({ service: 'dynamodb', action: 'GetItem' });
     // Fn::Sub put the local table name into the mapping template.
     expect(getOrder?.integration.requestTemplates['application/json']).toContain('"TableName":"OrdersTable"');
@@ -69,6 +74,69 @@ describe('restApiDefinitions', () => {
       ROOT,
     );
     expect(withCluster?.methods[0]?.caching).toEqual({ enabled: true, ttlSeconds: 60 });
+  });
+
+  test("gives a method with its own entry only that entry's settings, as AWS does: nothing of the stage-wide one", () => {
+    const mock = 'type: mock\nresponses:\n  default:\n    statusCode: "200"';
+    const template = restTemplate(mock);
+    // The override names caching only: in AWS the method is then not throttled by the stage's 5/10 (only by
+    // the account's limits), and nothing else of the stage-wide entry applies to it either.
+    (template.Resources.Api?.Properties as Record<string, unknown>).MethodSettings = [
+      { ResourcePath: '/*', HttpMethod: '*', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+      { ResourcePath: '/~1things', HttpMethod: 'GET', CachingEnabled: true },
+    ];
+    const [api] = restApiDefinitions(createResolver(template, {}), ROOT);
+    expect(api?.methods[0]?.throttle).toBeUndefined();
+  });
+
+  test('refuses what the OpenAPI import refuses or ignores, naming the place and the AWS source', () => {
+    /** GET /things with a 200 mapping the CORS header; `responses` is its method responses, as YAML. */
+    const importing =
+      (responses: string, root = '') =>
+      () =>
+        restApiDefinitions(
+          createResolver(
+            parseTemplate(`
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: live
+      DefinitionBody:
+        openapi: 3.0.3
+${root.replace(/^/gm, '        ')}
+        paths:
+          /things:
+            get:
+              responses:
+${responses.replace(/^/gm, '                ')}
+              x-amazon-apigateway-integration:
+                type: mock
+                responses:
+                  default:
+                    statusCode: "200"
+                    responseParameters:
+                      method.response.header.Access-Control-Allow-Origin: "'https://a.example'"
+`),
+            {},
+          ),
+          ROOT,
+        );
+    const declared =
+      '"200":\n  description: ok\n  headers:\n    Access-Control-Allow-Origin:\n      schema:\n        type: string';
+    expect(importing(declared)).not.toThrow();
+    expect(importing(declared, 'security:\n  - apiKey: []')).toThrow(
+      /DefinitionBody\.security: a root-level `security` requirement, which API Gateway ignores.*known-issues/,
+    );
+    expect(importing('"200":\n  $ref: "#/components/responses/Ok"')).toThrow(
+      /paths\.\/things\.get\.responses\.200: a response given by `\$ref`/,
+    );
+    expect(importing('"200":\n  description: ok')).toThrow(
+      /the mapping method\.response\.header\.Access-Control-Allow-Origin, a header the 200 method response/,
+    );
+    expect(importing('"201":\n  description: created')).toThrow(
+      /an integration response with status 200, which has no method response/,
+    );
   });
 
   test('refuses an integration it cannot run, naming the method', () => {

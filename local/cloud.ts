@@ -88,6 +88,8 @@ export interface RestApiInfo {
   cacheClusterEnabled: boolean;
   /** Local API key values by usage plan (tier); send one in x-api-key. */
   apiKeys: { plan: string; planLogicalId: string; keyId: string; value: string; enabled: boolean }[];
+  /** What the definition relies on that API Gateway may not do (README: fidelity). */
+  warnings: string[];
 }
 
 export interface EventSourceInfo {
@@ -444,6 +446,7 @@ function restApiInfo(config: RestApiConfig, url: string): RestApiInfo {
           })),
       ),
     ),
+    warnings: config.warnings,
   };
 }
 

@@ -152,6 +152,7 @@ function printSummary(): void {
     for (const key of info.restApis[name]?.apiKeys ?? []) {
       lines.push(`  key ${key.plan.padEnd(38)} x-api-key: ${key.value}`);
     }
+    for (const warning of api.config.warnings) lines.push(`  \x1b[33mwarning\x1b[0m ${warning}`);
   }
   for (const [name, api] of cloud.webSocketApis) {
     lines.push(`${bold(name)}  ${api.url}  (@connections ${api.connectionsEndpoint})`);

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import type { ParameterRequirement, RequestValidatorSettings } from './request-validation.ts';
+import {
+  caveatKeywordsOf,
+  MODEL_KEYWORD_CAVEATS,
+  type ParameterRequirement,
+  type RequestValidatorSettings,
+} from './request-validation.ts';
 import type { Json, JsonObject, Resolver } from './template.ts';
 import { UnsupportedTemplateError } from './template.ts';
 import type { ApiKeyDefinition, Throttle, UsagePlanDefinition } from './usage-plans.ts';
@@ -63,6 +68,8 @@ export interface RestApiConfig {
   schemas: Record<string, unknown>;
   apiKeys: ApiKeyDefinition[];
   usagePlans: UsagePlanDefinition[];
+  /** What the definition relies on that AWS may not do (printed at start-up; README: fidelity). */
+  warnings: string[];
 }
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
@@ -94,22 +101,66 @@ export function restApiDefinitions(resolver: Resolver, templateDir: string): Res
       const stage = String(properties.StageName);
       const settings = methodSettings(properties.MethodSettings);
       const cacheClusterEnabled = properties.CacheClusterEnabled === true;
+      const methods = methodsOf(definition, settings, cacheClusterEnabled, `${where}.DefinitionBody`);
+      const schemas = ((definition.components as JsonObject | undefined)?.schemas ?? {}) as Record<
+        string,
+        unknown
+      >;
       return {
         logicalId,
         apiId,
         stage,
         accountId: resolver.pseudo.accountId,
         region: resolver.pseudo.region,
-        methods: methodsOf(definition, settings, cacheClusterEnabled, `${where}.DefinitionBody`),
+        methods,
         gatewayResponses: gatewayResponsesOf(definition['x-amazon-apigateway-gateway-responses']),
         cacheClusterEnabled,
-        schemas: ((definition.components as JsonObject | undefined)?.schemas ?? {}) as Record<
-          string,
-          unknown
-        >,
+        schemas,
         ...usagePlansOf(resolver, apiId, stage),
+        warnings: [
+          ...overrideWarningsOf(properties.MethodSettings),
+          ...methods.flatMap((method) => unreliableValidationOf(method, schemas)),
+        ],
       };
     });
+}
+
+/**
+ * A MethodSettings override copies the stage-wide settings it does not name once, when API Gateway creates it,
+ * and keeps them: a later deploy that changes the stage-wide entry leaves the override on the old values. An
+ * override that states every setting of the stage-wide entry cannot drift.
+ */
+function overrideWarningsOf(value: Json | undefined): string[] {
+  const entries = (value ?? []) as JsonObject[];
+  const stageWide = entries.find((entry) => entry.ResourcePath === '/*' && entry.HttpMethod === '*') ?? {};
+  return entries
+    .filter((entry) => entry.ResourcePath !== '/*' || entry.HttpMethod !== '*')
+    .flatMap((entry) => {
+      const unstated = Object.keys(stageWide).filter((name) => !(name in entry));
+      if (unstated.length === 0) return [];
+      const method = `${String(entry.HttpMethod)} ${String(entry.ResourcePath).slice(1).replaceAll('~1', '/')}`;
+      return [
+        `MethodSettings for ${method} leaves ${unstated.join(', ')} to the stage-wide entry: API Gateway copies ` +
+          'them once, when it creates the override, and a later change to the stage-wide entry never reaches it ' +
+          '(DianaIonita/serverless-api-gateway-throttling#16). State them in the override.',
+      ];
+    });
+}
+
+/** One warning per model keyword of a validated body whose enforcement in AWS is absent or disputed. */
+function unreliableValidationOf(method: RestMethod, schemas: Record<string, unknown>): string[] {
+  if (!method.validator.body) return [];
+  return Object.values(method.bodySchemas).flatMap((schema) => {
+    const ref = (schema as JsonObject).$ref;
+    const model = typeof ref === 'string' ? `the ${ref.split('/').at(-1)} model` : 'its model';
+    return caveatKeywordsOf(schema, schemas).map((keyword) => {
+      const caveat = MODEL_KEYWORD_CAVEATS[keyword];
+      const offline = caveat?.enforcedOffline
+        ? 'The offline gateway enforces it; the backend must check it too.'
+        : 'The offline gateway does not enforce it; the backend must.';
+      return `${method.httpMethod} ${method.resourcePath}: ${model} uses ${keyword}, which API Gateway's request validator may not enforce: ${caveat?.aws}. ${offline}`;
+    });
+  });
 }
 
 /** `Fn::Transform: AWS::Include` with a local Location replaced by the file's content. */
@@ -201,9 +252,14 @@ function methodsOf(
         );
       const content = (dereference((operation.requestBody ?? {}) as JsonObject, components).content ??
         {}) as Record<string, JsonObject>;
-      // A method's own entry replaces the stage-wide one instead of inheriting from it: a setting it leaves out
-      // takes API Gateway's default, not the `/*/*` value (README: fidelity, MethodSettings).
-      const effective = settings.get(`${httpMethod} ${resourcePath}`) ?? settings.get('* /*') ?? {};
+      // A method's own entry starts as a copy of the stage-wide one, made when the entry is created, plus the
+      // settings it names (recorded against AWS: LocalStack tests/aws/services/apigateway/test_apigateway_common.py
+      // TestStages::test_create_update_stages). A later change to the stage-wide entry never reaches it; the
+      // offline cloud, which creates the stage afresh at every start, warns instead (overrideWarningsOf).
+      const effective = {
+        ...(settings.get('* /*') ?? {}),
+        ...(settings.get(`${httpMethod} ${resourcePath}`) ?? {}),
+      };
       methods.push({
         httpMethod,
         resourcePath,
@@ -240,11 +296,6 @@ const KNOWN_ISSUES =
   'API Gateway developer guide, "Amazon API Gateway important notes for REST APIs" ' +
   '(https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html)';
 
-/** Where AWS says an integration response needs its method response (and its headers declared there). */
-const METHOD_RESPONSE_SOURCE =
-  'API Gateway API reference, PutIntegrationResponse: "responseParameters … where name is a valid and unique ' +
-  'response header name"; an undeclared one fails the import with "Invalid mapping expression specified"';
-
 /**
  * A definition that API Gateway's OpenAPI import refuses, or imports without what it says, so that the
  * deployed API would differ from what the offline cloud ran. Names the definition path and the AWS source.
@@ -276,9 +327,8 @@ function methodResponsesOf(operation: JsonObject, where: string): Map<number, Se
 }
 
 /**
- * Each integration response must answer with a status the method declares, and may map only the headers that
- * method response declares: the import refuses the definition otherwise ("Invalid mapping expression
- * specified"; see the README's fidelity table).
+ * An integration response that maps headers must answer with a status the method declares, and may map only
+ * the headers that method response declares: the import refuses the definition otherwise.
  */
 function checkedAgainstMethodResponses(
   integration: Integration,
@@ -288,12 +338,16 @@ function checkedAgainstMethodResponses(
   for (const response of integration.responses) {
     const responseWhere = `${where}.x-amazon-apigateway-integration.responses`;
     const headers = declared.get(response.statusCode);
+    // Without mappings, an integration response needs no method response (recorded against AWS: LocalStack
+    // test_apigateway_api.py TestApigatewayIntegrationResponse::test_lifecycle_integration_response).
+    if (Object.keys(response.responseParameters).length === 0) continue;
     if (headers === undefined) {
       throw new ApiGatewayImportError(
         responseWhere,
-        `an integration response with status ${response.statusCode}, which has no method response: declare ` +
-          `"${response.statusCode}" under the operation's responses`,
-        METHOD_RESPONSE_SOURCE,
+        `an integration response with status ${response.statusCode} and header mappings, which has no method ` +
+          `response ("No method response exists for method."): declare "${response.statusCode}" under the ` +
+          "operation's responses",
+        'amazon-archives/aws-apigateway-importer#121',
       );
     }
     for (const name of Object.keys(response.responseParameters)) {
@@ -301,9 +355,10 @@ function checkedAgainstMethodResponses(
       if (header !== undefined && !headers.has(header.toLowerCase())) {
         throw new ApiGatewayImportError(
           responseWhere,
-          `the mapping ${name}, a header the ${response.statusCode} method response does not declare: add it ` +
-            `to responses."${response.statusCode}".headers`,
-          METHOD_RESPONSE_SOURCE,
+          `the mapping ${name}, a header the ${response.statusCode} method response does not declare ` +
+            '("Invalid mapping expression parameter specified"): add it to ' +
+            `responses."${response.statusCode}".headers`,
+          'amazon-archives/aws-apigateway-importer#209; awslabs/aws-solutions-constructs#1130',
         );
       }
     }

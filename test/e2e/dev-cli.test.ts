@@ -66,11 +66,22 @@ test('the summary lists the partner REST API with a key per tier; the seeded cat
   expect(partnerApi.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dev$/);
   expect(partnerApi.routes.map((route) => route.route)).toEqual([
     'GET /health',
+    'OPTIONS /products',
     'GET /products',
+    'OPTIONS /products/{id}',
     'GET /products/{id}',
+    'OPTIONS /orders',
     'POST /orders',
+    'OPTIONS /orders/{id}',
     'GET /orders/{id}',
   ]);
+  // What the definition relies on that API Gateway may not enforce is said at start-up, not left to be found.
+  expect(partnerApi.warnings).toEqual([
+    expect.stringContaining('POST /orders: the CreateOrderInput model uses additionalProperties'),
+    expect.stringContaining('POST /orders: the CreateOrderInput model uses maxItems'),
+    expect.stringContaining('POST /orders: the CreateOrderInput model uses minItems'),
+  ]);
+  for (const warning of partnerApi.warnings) expect(dev.output()).toContain(`warning\x1b[0m ${warning}`);
   // dev runs without a stage cache, as samconfig's dev environment does.
   expect(partnerApi.cacheClusterEnabled).toBe(false);
   expect(partnerApi.apiKeys.map((key) => key.plan)).toEqual([

@@ -76,17 +76,35 @@ describe('restApiDefinitions', () => {
     expect(withCluster?.methods[0]?.caching).toEqual({ enabled: true, ttlSeconds: 60 });
   });
 
-  test("gives a method with its own entry only that entry's settings, as AWS does: nothing of the stage-wide one", () => {
+  test('copies the stage-wide settings an override leaves out, and warns that AWS copies them only once', () => {
     const mock = 'type: mock\nresponses:\n  default:\n    statusCode: "200"';
     const template = restTemplate(mock);
-    // The override names caching only: in AWS the method is then not throttled by the stage's 5/10 (only by
-    // the account's limits), and nothing else of the stage-wide entry applies to it either.
     (template.Resources.Api?.Properties as Record<string, unknown>).MethodSettings = [
       { ResourcePath: '/*', HttpMethod: '*', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
       { ResourcePath: '/~1things', HttpMethod: 'GET', CachingEnabled: true },
     ];
     const [api] = restApiDefinitions(createResolver(template, {}), ROOT);
-    expect(api?.methods[0]?.throttle).toBeUndefined();
+    expect(api?.methods[0]?.throttle).toEqual({ rate: 5, burst: 10 });
+    expect(api?.warnings).toEqual([
+      expect.stringMatching(
+        /^MethodSettings for GET \/things leaves ThrottlingRateLimit, ThrottlingBurstLimit to the stage-wide entry: API Gateway copies them once, when it creates the override/,
+      ),
+    ]);
+  });
+
+  test("warns for each model keyword AWS's validator may not enforce, naming the method, model and source", () => {
+    const resolver = createResolver(loadTemplate(resolve(ROOT, 'template.yaml')), {});
+    resolver.bind('OrdersQueue', { attributes: { QueueName: 'OrdersQueue' } });
+    const [api] = restApiDefinitions(resolver, ROOT);
+    expect(api?.warnings).toEqual([
+      expect.stringMatching(
+        /^POST \/orders: the CreateOrderInput model uses additionalProperties, .*disputed\. The offline gateway enforces it; the backend must check it too\.$/,
+      ),
+      expect.stringMatching(
+        /^POST \/orders: the CreateOrderInput model uses maxItems, .*"not included in simple request validation".*The offline gateway does not enforce it; the backend must\.$/,
+      ),
+      expect.stringMatching(/^POST \/orders: the CreateOrderInput model uses minItems, /),
+    ]);
   });
 
   test('refuses what the OpenAPI import refuses or ignores, naming the place and the AWS source', () => {
@@ -135,7 +153,7 @@ ${responses.replace(/^/gm, '                ')}
       /the mapping method\.response\.header\.Access-Control-Allow-Origin, a header the 200 method response/,
     );
     expect(importing('"201":\n  description: created')).toThrow(
-      /an integration response with status 200, which has no method response/,
+      /an integration response with status 200 and header mappings, which has no method response \("No method response exists for method\."\)/,
     );
   });
 

@@ -7,6 +7,7 @@ import {
   type ParameterRequirement,
   type RequestValidatorSettings,
 } from './request-validation.ts';
+import { ApiGatewayImportError, checkImportable, KNOWN_ISSUES } from './rest-api-import.ts';
 import type { Json, JsonObject, Resolver } from './template.ts';
 import { UnsupportedTemplateError } from './template.ts';
 import type { ApiKeyDefinition, Throttle, UsagePlanDefinition } from './usage-plans.ts';
@@ -100,6 +101,10 @@ export function restApiDefinitions(resolver: Resolver, templateDir: string): Res
       const apiId = String(resolver.resolve({ Ref: logicalId }, where));
       const stage = String(properties.StageName);
       const settings = methodSettings(properties.MethodSettings);
+      const importWarnings = checkImportable(
+        { properties, definition, included: isIncluded(DefinitionBody) },
+        where,
+      );
       const cacheClusterEnabled = properties.CacheClusterEnabled === true;
       const methods = methodsOf(definition, settings, cacheClusterEnabled, `${where}.DefinitionBody`);
       const schemas = ((definition.components as JsonObject | undefined)?.schemas ?? {}) as Record<
@@ -118,6 +123,7 @@ export function restApiDefinitions(resolver: Resolver, templateDir: string): Res
         schemas,
         ...usagePlansOf(resolver, apiId, stage),
         warnings: [
+          ...importWarnings,
           ...overrideWarningsOf(properties.MethodSettings),
           ...methods.flatMap((method) => unreliableValidationOf(method, schemas)),
         ],
@@ -162,6 +168,9 @@ function unreliableValidationOf(method: RestMethod, schemas: Record<string, unkn
     });
   });
 }
+
+const isIncluded = (body: Json): boolean =>
+  ((body as JsonObject)['Fn::Transform'] as JsonObject | undefined)?.Name === 'AWS::Include';
 
 /** `Fn::Transform: AWS::Include` with a local Location replaced by the file's content. */
 function included(body: Json, templateDir: string, where: string): Json {
@@ -216,14 +225,6 @@ function methodsOf(
     JsonObject
   >;
   const rootValidator = definition['x-amazon-apigateway-request-validator'];
-  if (definition.security !== undefined) {
-    throw new ApiGatewayImportError(
-      `${where}.security`,
-      'a root-level `security` requirement, which API Gateway ignores on import: no method would require an ' +
-        'API key in AWS. Declare `security` on each operation instead',
-      KNOWN_ISSUES,
-    );
-  }
   const methods: RestMethod[] = [];
   for (const [resourcePath, item] of Object.entries((definition.paths ?? {}) as Record<string, JsonObject>)) {
     for (const [name, value] of Object.entries(item)) {
@@ -231,7 +232,7 @@ function methodsOf(
       const operation = value as JsonObject;
       const httpMethod = name.toUpperCase();
       const operationWhere = `${where}.paths.${resourcePath}.${name}`;
-      // Only the operation's own `security` counts: API Gateway ignores the root one (refused above).
+      // Only the operation's own `security` counts: API Gateway ignores the root one (checkImportable).
       const security = (operation.security ?? []) as JsonObject[];
       const apiKeyRequired = security.some((requirement) =>
         Object.keys(requirement).some((scheme) => schemes[scheme]?.type === 'apiKey'),
@@ -289,22 +290,6 @@ function methodsOf(
     }
   }
   return methods;
-}
-
-/** API Gateway's list of what its OpenAPI import ignores or refuses. */
-const KNOWN_ISSUES =
-  'API Gateway developer guide, "Amazon API Gateway important notes for REST APIs" ' +
-  '(https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html)';
-
-/**
- * A definition that API Gateway's OpenAPI import refuses, or imports without what it says, so that the
- * deployed API would differ from what the offline cloud ran. Names the definition path and the AWS source.
- */
-export class ApiGatewayImportError extends Error {
-  constructor(where: string, problem: string, source: string) {
-    super(`${where}: ${problem} (${source})`);
-    this.name = 'ApiGatewayImportError';
-  }
 }
 
 /** The headers each method response declares, by status code; a `$ref` response is refused, as AWS does. */

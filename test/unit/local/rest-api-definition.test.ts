@@ -92,11 +92,17 @@ describe('restApiDefinitions', () => {
     ]);
   });
 
-  test("warns for each model keyword AWS's validator may not enforce, naming the method, model and source", () => {
+  test("warns for what AWS's validator may not enforce, naming the method, the parameter or model and the source", () => {
     const resolver = createResolver(loadTemplate(resolve(ROOT, 'template.yaml')), {});
     resolver.bind('OrdersQueue', { attributes: { QueueName: 'OrdersQueue' } });
     const [api] = restApiDefinitions(resolver, ROOT);
     expect(api?.warnings).toEqual([
+      expect.stringMatching(
+        /^GET \/products: the query parameter limit declares minimum, maximum, which API Gateway ignores/,
+      ),
+      expect.stringMatching(
+        /^GET \/orders\/\{id\}: the path parameter id declares format, which API Gateway ignores/,
+      ),
       expect.stringMatching(
         /^POST \/orders: the CreateOrderInput model uses additionalProperties, .*disputed\. The offline gateway enforces it; the backend must check it too\.$/,
       ),

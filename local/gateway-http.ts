@@ -68,7 +68,10 @@ export function gatewayServer(
       console.error(`[${name()}] gateway error`, error);
       if (!response.headersSent) {
         const body = JSON.stringify({ message: internalErrorMessage });
-        response.writeHead(500, {
+        // A writeHead that threw (a header value Node refuses) has already set its own status text, and a
+        // writeHead without one keeps it: "500 Unauthorized". Name the text, and drop headers set before.
+        for (const header of response.getHeaderNames()) response.removeHeader(header);
+        response.writeHead(500, 'Internal Server Error', {
           'content-type': 'application/json',
           'content-length': String(body.length),
         });

@@ -17,6 +17,21 @@ export type AuthorizerOutcome =
 const CACHE_LIMIT = 1000;
 
 /**
+ * The `www-authenticate` challenge of a 401: fixed text, never a library's message, which quotes the token and
+ * can carry characters Node refuses in a header (ERR_INVALID_CHAR: `Bearer not.a.jwt` turned a 401 into a 500).
+ * AWS documents one description, for a wrong audience ("Troubleshooting issues with HTTP API JWT authorizers");
+ * what it sends for any other refusal is undocumented, so every other refusal gets one fixed wording in the same
+ * shape. The reason itself goes to the log only.
+ */
+export const WRONG_AUDIENCE_CHALLENGE =
+  'Bearer scope="" error="invalid_token" error_description="the token does not have a valid audience"';
+export const INVALID_TOKEN_CHALLENGE =
+  'Bearer scope="" error="invalid_token" error_description="the token is not valid"';
+
+/** Thrown by the audience check, so that its refusal can get AWS's documented challenge. */
+class WrongAudienceError extends Error {}
+
+/**
  * HTTP API JWT authoriser semantics (AWS docs "Controlling access to HTTP APIs with JWT authorizers"):
  * signature against the issuer's JWKS, `iss`, `aud` (`client_id` when there is no `aud`) in the audience list,
  * `exp`/`nbf`, then at least one of the route's scopes (401 before, 403 for scopes). Claims reach the integration
@@ -48,7 +63,9 @@ export class JwtAuthorizer {
             .flat()
             .filter((value) => typeof value === 'string');
           if (!audiences.some((value) => audience.has(value as string)))
-            throw new Error('Audience not allowed');
+            throw new WrongAudienceError(
+              `aud/client_id ${JSON.stringify(audiences)} is not an allowed audience`,
+            );
         },
       },
       { jwksCache: new SimpleJwksCache({ fetcher: loopbackFetcher }) },
@@ -60,7 +77,7 @@ export class JwtAuthorizer {
     requiredScopes: readonly string[],
   ): Promise<AuthorizerOutcome> {
     const value = headers[this.#header];
-    if (!value) return unauthorized('the identity source is missing');
+    if (!value) return this.#unauthorized('the identity source is missing');
     const token = value.replace(/^bearer\s+/i, '').trim();
 
     let payload = this.#verified.get(token);
@@ -68,15 +85,19 @@ export class JwtAuthorizer {
       try {
         payload = await this.#verifier.verify(token);
       } catch (error) {
-        return unauthorized((error as Error).message);
+        return this.#unauthorized(
+          (error as Error).message,
+          error instanceof WrongAudienceError ? WRONG_AUDIENCE_CHALLENGE : INVALID_TOKEN_CHALLENGE,
+        );
       }
       if (this.#verified.size >= CACHE_LIMIT) this.#verified.clear();
       this.#verified.set(token, payload);
     }
     const now = Date.now() / 1000;
-    if (typeof payload.exp !== 'number' || payload.exp <= now) return unauthorized('the token has expired');
+    if (typeof payload.exp !== 'number' || payload.exp <= now)
+      return this.#unauthorized('the token has expired');
     if (typeof payload.nbf === 'number' && payload.nbf > now)
-      return unauthorized('the token is not valid yet');
+      return this.#unauthorized('the token is not valid yet');
 
     const granted = scopesOf(payload);
     if (requiredScopes.length > 0 && !requiredScopes.some((scope) => granted?.includes(scope))) {
@@ -89,6 +110,12 @@ export class JwtAuthorizer {
     }
     return { allowed: true, claims: stringifyClaims(payload), scopes: granted };
   }
+
+  /** A 401 whose detailed reason is logged (JSON-quoted: it quotes the token) and never sent. */
+  #unauthorized(reason: string, challenge = INVALID_TOKEN_CHALLENGE): AuthorizerOutcome {
+    console.warn(`[${this.config.name}] JWT authoriser refused the request: ${JSON.stringify(reason)}`);
+    return { allowed: false, statusCode: 401, message: 'Unauthorized', wwwAuthenticate: challenge };
+  }
 }
 
 /** aws-jwt-verify fetches JWKS over https only; the local issuer serves it over plain http on loopback. */
@@ -99,15 +126,6 @@ const loopbackFetcher = {
     return response.arrayBuffer();
   },
 };
-
-function unauthorized(reason: string): AuthorizerOutcome {
-  return {
-    allowed: false,
-    statusCode: 401,
-    message: 'Unauthorized',
-    wwwAuthenticate: `Bearer scope="" error="invalid_token" error_description="${reason.replace(/"/g, "'")}"`,
-  };
-}
 
 function scopesOf(payload: JwtPayload): string[] | null {
   const scope = payload.scope ?? payload.scp;

@@ -1,3 +1,4 @@
+import { validateHeaderValue } from 'node:http';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import {
@@ -8,7 +9,8 @@ import {
   startIssuer,
   type TokenOptions,
 } from '../../../local/issuer.ts';
-import { JwtAuthorizer } from '../../../local/jwt-authorizer.ts';
+import { INVALID_TOKEN_CHALLENGE, JwtAuthorizer } from '../../../local/jwt-authorizer.ts';
+import { randomTokens } from '../../support/random-tokens.ts';
 
 const ISSUER = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_UserPool';
 const CLIENT_ID = 'client-web';
@@ -24,8 +26,9 @@ beforeAll(async () => {
 
 afterAll(() => issuer.stop());
 
-// A new authoriser per test: each one remembers the tokens it verified.
+// A new authoriser per test: each one remembers the tokens it verified. Its refusals' log lines are kept quiet.
 beforeEach(() => {
+  vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   authorizer = new JwtAuthorizer(
     { name: 'Jwt', issuer: ISSUER, audience: [CLIENT_ID], identitySource: '$request.header.Authorization' },
     issuer.jwksUri,
@@ -203,5 +206,48 @@ describe('JwtAuthorizer over time', () => {
     expect(await authorize(early)).toMatchObject(refusedWith401);
     vi.spyOn(Date, 'now').mockReturnValue((notBefore + 1) * 1000);
     expect(await authorize(early)).toMatchObject({ allowed: true });
+  });
+});
+
+describe('JwtAuthorizer challenges: fixed text, the reason in the log only', () => {
+  /** AWS's one documented description ("Troubleshooting issues with HTTP API JWT authorizers"). */
+  const WRONG_AUDIENCE =
+    'Bearer scope="" error="invalid_token" error_description="the token does not have a valid audience"';
+
+  test('Bearer not.a.jwt: 401 with the fixed challenge, which Node can send; the parser error is only logged', async () => {
+    const outcome = await authorize('Bearer not.a.jwt');
+    expect(outcome).toMatchObject({ ...refusedWith401, wwwAuthenticate: INVALID_TOKEN_CHALLENGE });
+    if (outcome.allowed) throw new Error('allowed');
+    expect(() => validateHeaderValue('www-authenticate', outcome.wwwAuthenticate)).not.toThrow();
+    expect(console.warn).toHaveBeenCalledWith(expect.stringContaining('Header is not a valid JSON object'));
+  });
+
+  test('a token for another client gets the documented wrong-audience challenge', async () => {
+    const outcome = await authorize(`Bearer ${await token({ clientId: 'client-other' })}`);
+    expect(outcome).toMatchObject({ ...refusedWith401, wwwAuthenticate: WRONG_AUDIENCE });
+    expect(console.warn).toHaveBeenCalledWith(expect.stringContaining('client-other'));
+  });
+
+  test.each<[string, () => Promise<string | undefined>]>([
+    ['no header', async () => undefined],
+    ['an expired token', async () => `Bearer ${await token({ expiresIn: -10 })}`],
+    [
+      'a token of another issuer',
+      async () => `Bearer ${await token({ issuer: 'https://x.example/"\u{1F600}' })}`,
+    ],
+  ])('%s gets the fixed invalid-token challenge', async (_name, authorization) => {
+    expect(await authorize(await authorization())).toMatchObject({
+      ...refusedWith401,
+      wwwAuthenticate: INVALID_TOKEN_CHALLENGE,
+    });
+  });
+
+  test('fuzz: 640 random tokens of every shape are each refused with 401 and the fixed challenge', async () => {
+    const tokens = randomTokens(20_261_203, 640, { kid: key.kid, issuer: ISSUER, audience: CLIENT_ID });
+    for (const { label, value } of tokens) {
+      const outcome = await authorize(value);
+      expect(outcome, label).toMatchObject({ ...refusedWith401, wwwAuthenticate: INVALID_TOKEN_CHALLENGE });
+    }
+    expect(() => validateHeaderValue('www-authenticate', INVALID_TOKEN_CHALLENGE)).not.toThrow();
   });
 });

@@ -8,7 +8,7 @@ import type {
 import { forbidden, HttpError } from '../lib/errors.ts';
 import { API_REQUEST_ID, logger, metrics, observability } from '../lib/powertools.ts';
 import { reply } from './management.ts';
-import { errorFrame } from './protocol.ts';
+import { type ErrorFrame, errorFrame } from './protocol.ts';
 
 /** What the `$connect` authoriser put in its `context`, as API Gateway hands it to every route. */
 export interface ChatAuthorizerContext {
@@ -27,7 +27,12 @@ export type WebSocketEvent = APIGatewayProxyWebsocketEventV2WithRequestContext<
   disconnectReason?: string;
 };
 
-/** A WebSocket route's answer: 2xx accepts (a `$connect` otherwise fails the handshake with this status). */
+/**
+ * A WebSocket route's answer. The chat has no route responses, so API Gateway does not pass it to the client
+ * ("Set up route responses for WebSocket APIs in API Gateway"); it only counts it: a 4XX/5XX is an
+ * IntegrationError ("Monitor WebSocket API execution with CloudWatch metrics"), and a non-2xx from `$connect`
+ * also fails the handshake (the Lambda example of "Use WebSocket subprotocols", websocket-connect-route-subprotocol).
+ */
 export interface WebSocketResult {
   statusCode: number;
 }
@@ -48,8 +53,12 @@ export function callerOf(event: WebSocketEvent): Caller {
 
 /**
  * The error model of the WebSocket routes. Nothing reaches the client through a route response (there are
- * none): refusals (HttpErrors) are sent to the caller as an error frame and answered with their status;
- * anything else is logged in full and the caller gets a bare InternalError frame and a 500.
+ * none), so the caller of a message route is told by an error frame: the refusal (an HttpError) or, for anything
+ * else, a bare InternalError. The status only feeds the IntegrationError metric and the chat's error alarm:
+ * - a refusal the caller has been told of is the client's mistake, not a failure: 200;
+ * - an unexpected error, or a refusal whose frame could not be posted, is a failure: 500;
+ * - `$connect`/`$disconnect` (`replies: false`) answer a refusal with its status: on `$connect` that status
+ *   fails the handshake, as intended, and counts as an IntegrationError.
  */
 function webSocketErrors(replies: boolean): MiddlewareObj<WebSocketEvent, WebSocketResult> {
   return {
@@ -66,17 +75,32 @@ function webSocketErrors(replies: boolean): MiddlewareObj<WebSocketEvent, WebSoc
         logger.error('Unhandled error', error as Error);
         metrics.addMetric('UnhandledError', MetricUnit.Count, 1);
       }
-      const context = request.event?.requestContext;
-      if (replies && context) {
-        try {
-          await reply(context, errorFrame(refusal));
-        } catch (failure) {
-          logger.warn('Could not send the error to the caller', failure as Error);
-        }
+      if (!replies) {
+        request.response = { statusCode: refusal?.statusCode ?? 500 };
+        return;
       }
-      request.response = { statusCode: refusal?.statusCode ?? 500 };
+      const told = await tellCaller(request.event?.requestContext, errorFrame(refusal));
+      request.response = { statusCode: refusal && told ? 200 : 500 };
     },
   };
+}
+
+/**
+ * Posts the error frame to the caller: true once it is sent, or when the caller has already gone (nobody is
+ * left to tell); false when the post failed, so the caller never heard of its mistake.
+ */
+async function tellCaller(
+  context: WebSocketEvent['requestContext'] | undefined,
+  frame: ErrorFrame,
+): Promise<boolean> {
+  if (!context) return false;
+  try {
+    await reply(context, frame);
+    return true;
+  } catch (failure) {
+    logger.warn('Could not send the error to the caller', failure as Error);
+    return false;
+  }
 }
 
 /** Adds the connection and route to every log line of this invocation. */

@@ -10,6 +10,7 @@ import {
   checkLogs,
   checkMetricReferences,
   checkTracing,
+  checkWebSocketErrorRates,
 } from './operations.ts';
 import { broken, propertiesOf, ROOT } from './rules.ts';
 
@@ -23,6 +24,10 @@ describe('operations', () => {
   it('every function, API, table and queue has its alarms', () => {
     expect(alarmsOf(template).length).toBeGreaterThan(0);
     expect(checkAlarmCoverage(template)).toEqual([]);
+  });
+
+  it("the chat's error rate divides by the requests clients make (route invocations), not by MessageCount", () => {
+    expect(checkWebSocketErrorRates(template)).toEqual([]);
   });
 
   it('every alarm notifies the alarm topic when it fires and clears, and says what missing data means', () => {
@@ -183,6 +188,47 @@ describe('the operations rules catch', () => {
         alarm(copy, 'ChatApiErrorRateAlarm').Metrics = metrics.filter((m) => m.Id !== 'execution');
       },
       'ChatApi: no alarm on ExecutionError',
+    ],
+    [
+      "the chat's error rate over MessageCount, which counts the messages sent to clients too",
+      checkWebSocketErrorRates,
+      (copy) => {
+        const metrics = alarm(copy, 'ChatApiErrorRateAlarm').Metrics as JsonObject[];
+        const integration = metrics.find((m) => m.Id === 'integration') as JsonObject;
+        const messages = structuredClone(integration);
+        messages.Id = 'messages';
+        ((messages.MetricStat as JsonObject).Metric as JsonObject).MetricName = 'MessageCount';
+        alarm(copy, 'ChatApiErrorRateAlarm').Metrics = [
+          ...metrics.filter((m) => m.Id === 'integration' || m.Id === 'execution'),
+          messages,
+          {
+            Id: 'rate',
+            Expression: 'IF(messages >= 20, 100 * (FILL(integration, 0) + FILL(execution, 0)) / messages, 0)',
+            ReturnData: true,
+          },
+        ];
+      },
+      "ChatApiErrorRateAlarm: divides ChatApi's errors by MessageCount",
+    ],
+    [
+      "a chat route left out of the error rate's request count",
+      checkWebSocketErrorRates,
+      (copy) => {
+        const metrics = alarm(copy, 'ChatApiErrorRateAlarm').Metrics as JsonObject[];
+        alarm(copy, 'ChatApiErrorRateAlarm').Metrics = metrics.filter((m) => m.Id !== 'unrouted');
+      },
+      'ChatApiErrorRateAlarm: its request count leaves out the Invocations of ChatDefaultFunction, a route of ChatApi',
+    ],
+    [
+      'a chat error rate over more metrics than PutMetricAlarm takes',
+      checkWebSocketErrorRates,
+      (copy) => {
+        const metrics = alarm(copy, 'ChatApiErrorRateAlarm').Metrics as JsonObject[];
+        const unrouted = metrics.find((m) => m.Id === 'unrouted') as JsonObject;
+        const extra = ['typing', 'presence', 'history'].map((Id) => ({ ...structuredClone(unrouted), Id }));
+        alarm(copy, 'ChatApiErrorRateAlarm').Metrics = [...metrics, ...extra];
+      },
+      'ChatApiErrorRateAlarm: watches 11 metrics; PutMetricAlarm takes at most 10',
     ],
     [
       'an alarm that clears silently',

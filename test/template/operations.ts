@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { functionsOf, type Json, type JsonObject, type Template } from '../../local/template.ts';
-import { effectiveProperties, ROOT } from './rules.ts';
+import { effectiveProperties, ROOT, webSocketApisOf, webSocketRoutesOf } from './rules.ts';
 
 /**
  * The operations rules: every alarm and dashboard graph names a metric with the dimensions its service really
@@ -542,6 +542,58 @@ export function checkAlarmCoverage(template: Template): string[] {
   for (const [queue] of resourcesOfType(template, 'AWS::SQS::Queue')) {
     if (deadLetterQueues.has(queue)) need(queue, 'ApproximateNumberOfMessagesVisible');
     else need(queue, 'ApproximateAgeOfOldestMessage');
+  }
+  return violations;
+}
+
+/** PutMetricAlarm takes "as many as 10 structures that contain a MetricStat parameter" (CloudWatch API reference). */
+const MAX_ALARM_METRICS = 10;
+
+const nameOf = (reference: Reference | undefined) =>
+  reference && 'name' in reference ? reference.name : undefined;
+
+/**
+ * A WebSocket API's error-rate alarm divides by what clients ask for: the Invocations of every function a route of
+ * the API integrates. MessageCount counts messages "either from or to the client" ("Monitor WebSocket API execution
+ * with CloudWatch metrics"), so every message a chat posts through @connections would dilute its error rate.
+ */
+export function checkWebSocketErrorRates(template: Template): string[] {
+  const violations: string[] = [];
+  const routes = webSocketRoutesOf(template);
+  for (const api of webSocketApisOf(template)) {
+    const routeFunctions = new Set(
+      routes.flatMap((route) => (route.api === api && route.fn ? [route.fn] : [])),
+    );
+    for (const [alarm, properties] of alarmsOf(template)) {
+      const uses = alarmMetrics(alarm, properties);
+      const ofApi = (metric: string) =>
+        uses.some((use) => use.metric === metric && nameOf(use.dimensions.ApiId) === api);
+      if (!ofApi('IntegrationError') || !isRate(properties)) continue;
+      if (ofApi('MessageCount')) {
+        violations.push(
+          `${alarm}: divides ${api}'s errors by MessageCount, which also counts every message sent to clients through @connections; divide by the route functions' Invocations`,
+        );
+      }
+      const counted = new Set(
+        uses
+          .filter((use) => use.namespace === 'AWS/Lambda' && use.metric === 'Invocations')
+          .map((use) => nameOf(use.dimensions.FunctionName)),
+      );
+      for (const fn of routeFunctions) {
+        if (!counted.has(fn))
+          violations.push(
+            `${alarm}: its request count leaves out the Invocations of ${fn}, a route of ${api}`,
+          );
+      }
+      const metricStats = asList(properties.Metrics).filter(
+        (query) => isObject(query) && query.MetricStat !== undefined,
+      ).length;
+      if (metricStats > MAX_ALARM_METRICS) {
+        violations.push(
+          `${alarm}: watches ${metricStats} metrics; PutMetricAlarm takes at most ${MAX_ALARM_METRICS} (split the alarm)`,
+        );
+      }
+    }
   }
   return violations;
 }

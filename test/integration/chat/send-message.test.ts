@@ -58,14 +58,14 @@ function send(
 const gone = () => new GoneException({ message: 'Gone', $metadata: { httpStatusCode: 410 } });
 
 describe('sendmessage to a room the sender is not in', () => {
-  test('answers NotInRoom to the sender only, and sends nothing to the room', async () => {
+  test('answers NotInRoom to the sender only, sends nothing to the room, and is no integration error (200)', async () => {
     const roomId = newRoom();
     const member = await seedConnection([roomId]);
     const outsider = await seedConnection([newRoom()]);
 
     const result = await send(outsider, { roomId, text: 'let me in' });
 
-    expect(result).toEqual({ statusCode: 403 });
+    expect(result).toEqual({ statusCode: 200 });
     expect(posts()).toEqual([
       {
         connectionId: outsider.connectionId,
@@ -73,6 +73,17 @@ describe('sendmessage to a room the sender is not in', () => {
       },
     ]);
     expect(postsTo(member.connectionId)).toEqual([]);
+  });
+
+  test('is a real failure (500) when the NotInRoom frame cannot be posted: the sender never hears of it', async () => {
+    const roomId = newRoom();
+    await seedConnection([roomId]);
+    const outsider = await seedConnection([newRoom()]);
+    management
+      .on(PostToConnectionCommand, { ConnectionId: outsider.connectionId })
+      .rejects(new LimitExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } }));
+
+    expect(await send(outsider, { roomId, text: 'let me in' })).toEqual({ statusCode: 500 });
   });
 });
 

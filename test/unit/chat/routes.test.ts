@@ -42,7 +42,7 @@ const posts = () =>
 describe('$default', () => {
   test('answers an unknown action with UnknownAction and the list of actions, to the caller only', async () => {
     const event = webSocketEvent({ routeKey: '$default', body: { action: 'typing', roomId: 'general' } });
-    expect(await invoke(defaultRoute, event)).toEqual({ statusCode: 400 });
+    expect(await invoke(defaultRoute, event)).toEqual({ statusCode: 200 });
     expect(posts()).toEqual([
       {
         connectionId: event.requestContext.connectionId,
@@ -63,7 +63,7 @@ describe('$default', () => {
 
   test('answers malformed JSON with a ValidationError', async () => {
     const event = webSocketEvent({ routeKey: '$default', body: '{"action":"sendmessage",' });
-    expect(await invoke(defaultRoute, event)).toEqual({ statusCode: 400 });
+    expect(await invoke(defaultRoute, event)).toEqual({ statusCode: 200 });
     expect(posts()).toEqual([
       {
         connectionId: event.requestContext.connectionId,
@@ -88,16 +88,16 @@ describe('$default', () => {
       .rejects(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }));
     const warned = vi.spyOn(logger, 'warn');
     expect(await invoke(defaultRoute, webSocketEvent({ routeKey: '$default', body: {} }))).toEqual({
-      statusCode: 400,
+      statusCode: 200,
     });
     expect(warned).not.toHaveBeenCalled();
   });
 
-  test('logs, but survives, a failure to send the error', async () => {
+  test('logs a failure to send the error, and answers 500: the caller never heard of its mistake', async () => {
     management.on(PostToConnectionCommand).rejects(new Error('socket hang up'));
     const warned = vi.spyOn(logger, 'warn');
     expect(await invoke(defaultRoute, webSocketEvent({ routeKey: '$default', body: {} }))).toEqual({
-      statusCode: 400,
+      statusCode: 500,
     });
     expect(warned).toHaveBeenCalledWith('Could not send the error to the caller', expect.any(Error));
   });
@@ -127,7 +127,7 @@ describe('message routes refuse bad input before touching the table', () => {
     const database = vi.spyOn(documentClient, 'send');
     const event = webSocketEvent({ routeKey: String((body as { action: string }).action), body });
 
-    expect(await invoke(handler, event)).toEqual({ statusCode: 400 });
+    expect(await invoke(handler, event)).toEqual({ statusCode: 200 });
 
     expect(posts()).toEqual([
       {
@@ -161,7 +161,47 @@ describe('unexpected failures', () => {
   });
 });
 
+// API Gateway counts a 4XX/5XX answer from a route's integration as an IntegrationError ("Monitor WebSocket API
+// execution with CloudWatch metrics"), which the chat's error alarm watches: users' mistakes must not count.
+describe('the status API Gateway counts', () => {
+  const notAMember = () =>
+    webSocketEvent({
+      routeKey: 'sendmessage',
+      body: { action: 'sendmessage', roomId: 'general', text: 'hi' },
+    });
+
+  test('a protocol-error frame (NotInRoom) is answered 200: the frame tells the client', async () => {
+    vi.spyOn(documentClient, 'send').mockImplementation(() => Promise.resolve({}));
+    const event = notAMember();
+
+    expect(await invoke(sendMessage, event)).toEqual({ statusCode: 200 });
+
+    expect(posts()).toEqual([
+      {
+        connectionId: event.requestContext.connectionId,
+        frame: {
+          type: 'error',
+          code: 'NotInRoom',
+          message: 'Join room general before sending messages to it',
+        },
+      },
+    ]);
+  });
+
+  test('an unexpected failure of the same route still answers 500', async () => {
+    vi.spyOn(documentClient, 'send').mockImplementation(() =>
+      Promise.reject(new InternalServerError({ message: 'down', $metadata: { httpStatusCode: 500 } })),
+    );
+
+    expect(await invoke(sendMessage, notAMember())).toEqual({ statusCode: 500 });
+
+    expect(posts().map((post) => post.frame.code)).toEqual(['InternalError']);
+  });
+});
+
 describe('$connect', () => {
+  // Unlike a message route's, $connect's status is the handshake's answer: a refusal must fail it (and so counts
+  // as an IntegrationError).
   test('refuses a connection without the authoriser context with 403, writing and sending nothing', async () => {
     const database = vi.spyOn(documentClient, 'send');
     const event = webSocketEvent({ routeKey: '$connect', authorized: false });

@@ -4,14 +4,14 @@ import { forbidden } from './errors.ts';
 export interface Caller {
   readonly sub: string;
   readonly username: string | undefined;
-  readonly email: string | undefined;
   readonly scopes: readonly string[];
   readonly groups: readonly string[];
 }
 
 /**
  * The caller as the HTTP API JWT authoriser verified them. API Gateway passes every claim as a string:
- * a list claim such as `cognito:groups` arrives as "[admin editors]".
+ * a list claim such as `cognito:groups` arrives as "[admin editors]". Only claims of a Cognito access token are read:
+ * it carries no `email` (Cognito developer guide, "Understanding the access token"), so the caller has none.
  */
 export function callerOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): Caller {
   const claims = event.requestContext.authorizer.jwt.claims;
@@ -20,7 +20,6 @@ export function callerOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): Caller
   return {
     sub,
     username: stringClaim(claims.username ?? claims['cognito:username']),
-    email: stringClaim(claims.email),
     scopes: event.requestContext.authorizer.jwt.scopes ?? listClaim(claims.scope, ' '),
     groups: listClaim(claims['cognito:groups']),
   };

@@ -4,7 +4,7 @@ import { httpApiEvent } from '../support/http-api-event.ts';
 import { expectError, invoke, newSub } from './helpers.ts';
 
 describe('GET /me', () => {
-  test("returns the caller's subject, scopes and groups from the verified token", async () => {
+  test("returns the caller's subject, username, scopes and groups from the verified access token", async () => {
     const sub = newSub();
     const event = httpApiEvent({
       routeKey: 'GET /me',
@@ -12,7 +12,6 @@ describe('GET /me', () => {
       scopes: ['openid', 'api/orders.read'],
       groups: ['admin', 'editors'],
     });
-    event.requestContext.authorizer.jwt.claims.email = 'alice@example.com';
 
     const response = await invoke(handler, event);
 
@@ -21,10 +20,19 @@ describe('GET /me', () => {
     expect(response.body).toEqual({
       sub,
       username: sub,
-      email: 'alice@example.com',
       scopes: ['openid', 'api/orders.read'],
       groups: ['admin', 'editors'],
     });
+  });
+
+  test('answers no email, even for a token that carries that claim', async () => {
+    // Cognito access tokens have no email claim ("Understanding the access token"); the user pool attribute is
+    // only in the ID token, so GET /me does not pretend to know it.
+    const event = httpApiEvent({ routeKey: 'GET /me', sub: newSub() });
+    event.requestContext.authorizer.jwt.claims.email = 'alice@example.com';
+    const response = await invoke<Record<string, unknown>>(handler, event);
+    expect(response.statusCode).toBe(200);
+    expect(response.body).not.toHaveProperty('email');
   });
 
   test('answers each caller with their own identity', async () => {

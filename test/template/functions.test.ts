@@ -4,6 +4,7 @@ import { functionsOf, type JsonObject, loadTemplate, type Template } from '../..
 import {
   broken,
   checkFunctionSettings,
+  checkSystemLogLevel,
   effectiveProperties,
   propertiesOf,
   ROOT,
@@ -141,5 +142,33 @@ describe('the function rules catch', () => {
   it.each(cases)('%s', (_name, edit, expected) => {
     const violations = checkFunctionSettings(broken(template, edit));
     expect(violations.join('\n')).toContain(expected);
+  });
+});
+
+describe('Lambda system logs', () => {
+  it('keep the REPORT line (an INFO system log) of every function', () => {
+    expect(checkSystemLogLevel(template), 'template.yaml drops REPORT lines and Init Duration').toEqual([]);
+  });
+
+  it('catch WARN in Globals and on one function', () => {
+    const inGlobals = broken(template, (copy) => {
+      ((copy.Globals as { Function: JsonObject }).Function.LoggingConfig as JsonObject).SystemLogLevel =
+        'WARN';
+    });
+    expect(checkSystemLogLevel(inGlobals)).toHaveLength(functionsOf(template).length);
+    const onOne = broken(template, (copy) => {
+      (propertiesOf(copy, 'GetMeFunction').LoggingConfig as JsonObject).SystemLogLevel = 'WARN';
+    });
+    expect(checkSystemLogLevel(onOne)).toEqual([
+      "GetMeFunction: LoggingConfig.SystemLogLevel is WARN, not INFO: Lambda's REPORT line " +
+        '(platform.report, with the Init Duration of a cold start) is an INFO system log',
+    ]);
+  });
+
+  it('allow DEBUG, which keeps INFO system logs too', () => {
+    const debug = broken(template, (copy) => {
+      (propertiesOf(copy, 'GetMeFunction').LoggingConfig as JsonObject).SystemLogLevel = 'DEBUG';
+    });
+    expect(checkSystemLogLevel(debug)).toEqual([]);
   });
 });

@@ -2,7 +2,10 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { functionsOf, type JsonObject, loadTemplate } from '../../local/template.ts';
 import {
+  apiDefinitionsOf,
+  apiGatewayAssumedRoles,
   broken,
+  checkApiGatewayRoleTrust,
   checkIamWildcards,
   checkLeastPrivilege,
   policiesOf,
@@ -115,6 +118,110 @@ describe('the IAM rules catch', () => {
     });
     expect(checkLeastPrivilege(copy)).toEqual([
       'GetOrderFunction: has a policy on ProductsTable, which its environment never names',
+    ]);
+  });
+});
+
+describe('roles API Gateway assumes', () => {
+  const definitions = apiDefinitionsOf(template);
+  const trust = (copy: typeof template, role: string): JsonObject => {
+    const [statement] = (propertiesOf(copy, role).AssumeRolePolicyDocument as JsonObject)
+      .Statement as JsonObject[];
+    if (!statement) throw new Error(`${role} has no trust statement`);
+    return statement;
+  };
+  const lambdaRole = {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      },
+    },
+  };
+
+  it('are found in the partner OpenAPI (read through AWS::Include) and through their trust policy', () => {
+    expect(definitions.map(({ api }) => api)).toContain('PartnerApi');
+    expect(apiGatewayAssumedRoles(template, definitions)).toEqual([
+      {
+        role: 'PartnerApiIntegrationRole',
+        via: 'PartnerApi.paths./orders.post.x-amazon-apigateway-integration.credentials',
+      },
+      {
+        role: 'PartnerApiIntegrationRole',
+        via: 'PartnerApi.paths./orders/{id}.get.x-amazon-apigateway-integration.credentials',
+      },
+      { role: 'PartnerApiIntegrationRole', via: 'its trust policy (apigateway.amazonaws.com)' },
+    ]);
+  });
+
+  it('trust apigateway.amazonaws.com without aws:SourceAccount/aws:SourceArn conditions', () => {
+    expect(
+      checkApiGatewayRoleTrust(template, definitions),
+      'template.yaml denies API Gateway its role',
+    ).toEqual([]);
+  });
+
+  it('catch the aws:SourceAccount condition that made both direct integrations answer 500', () => {
+    const copy = broken(template, (edit) => {
+      trust(edit, 'PartnerApiIntegrationRole').Condition = {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      };
+    });
+    const [violation, ...others] = checkApiGatewayRoleTrust(copy, definitions);
+    expect(others).toEqual([]);
+    expect(violation).toContain('PartnerApiIntegrationRole (assumed through PartnerApi.paths./orders.post');
+    expect(violation).toContain(
+      "the trust policy's StringEquals aws:SourceAccount condition denies API Gateway",
+    );
+  });
+
+  it('catch aws:SourceArn in any case and operator, and an …IfExists one that guards nothing', () => {
+    const copy = broken(template, (edit) => {
+      trust(edit, 'PartnerApiIntegrationRole').Condition = {
+        ArnLike: { 'AWS:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:execute-api:*' } },
+      };
+    });
+    expect(checkApiGatewayRoleTrust(copy, definitions).join('\n')).toContain(
+      "the trust policy's ArnLike AWS:SourceArn condition denies API Gateway",
+    );
+    const ifExists = broken(template, (edit) => {
+      trust(edit, 'PartnerApiIntegrationRole').Condition = {
+        StringEqualsIfExists: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      };
+    });
+    expect(checkApiGatewayRoleTrust(ifExists, definitions).join('\n')).toContain(
+      "the trust policy's StringEqualsIfExists aws:SourceAccount condition protects nothing",
+    );
+  });
+
+  it('catch an OpenAPI integration run as a role that API Gateway may not assume', () => {
+    const copy = broken(template, (edit) => {
+      edit.Resources.OrdersWriterRole = structuredClone(lambdaRole);
+    });
+    const redirected = structuredClone(definitions);
+    const partner = redirected.find(({ api }) => api === 'PartnerApi')?.definition as JsonObject;
+    const post = (partner.paths as Record<string, JsonObject>)['/orders']?.post as JsonObject;
+    (post['x-amazon-apigateway-integration'] as JsonObject).credentials = {
+      'Fn::GetAtt': ['OrdersWriterRole', 'Arn'],
+    };
+    expect(checkApiGatewayRoleTrust(copy, redirected)).toEqual([
+      'OrdersWriterRole (assumed through PartnerApi.paths./orders.post.x-amazon-apigateway-integration.credentials): ' +
+        'its trust policy does not allow apigateway.amazonaws.com sts:AssumeRole',
+    ]);
+  });
+
+  it('catch a WebSocket integration (CredentialsArn) run as such a role', () => {
+    const copy = broken(template, (edit) => {
+      edit.Resources.ChatInvokeRole = structuredClone(lambdaRole);
+      propertiesOf(edit, 'ChatConnectIntegration').CredentialsArn = {
+        'Fn::GetAtt': ['ChatInvokeRole', 'Arn'],
+      };
+    });
+    expect(checkApiGatewayRoleTrust(copy, definitions)).toEqual([
+      'ChatInvokeRole (assumed through ChatConnectIntegration.CredentialsArn): ' +
+        'its trust policy does not allow apigateway.amazonaws.com sts:AssumeRole',
     ]);
   });
 });

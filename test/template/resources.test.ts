@@ -43,6 +43,54 @@ describe('DynamoDB tables', () => {
   });
 });
 
+describe('ephemeral DynamoDB tables (Metadata.Ephemeral)', () => {
+  const ephemeral = (copy: typeof template, reason: JsonObject[string]) => {
+    const table = copy.Resources.OrdersTable;
+    if (!table) throw new Error('No OrdersTable in the template');
+    table.Metadata = { Ephemeral: reason };
+  };
+  const recovery = (enabled: boolean) => ({
+    PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: enabled },
+  });
+
+  it('are the connections table only, which pays for no point-in-time recovery', () => {
+    const marked = Object.keys(template.Resources).filter(
+      (id) => template.Resources[id]?.Metadata?.Ephemeral,
+    );
+    expect(marked).toEqual(['ConnectionsTable']);
+    expect(propertiesOf(template, 'ConnectionsTable').PointInTimeRecoverySpecification).toEqual({
+      PointInTimeRecoveryEnabled: false,
+    });
+  });
+
+  it('catch recovery turned back on for the connections table', () => {
+    const copy = broken(template, (edit) =>
+      Object.assign(propertiesOf(edit, 'ConnectionsTable'), recovery(true)),
+    );
+    expect(checkTables(copy)).toEqual([
+      'ConnectionsTable: Metadata.Ephemeral marks it ephemeral, yet PointInTimeRecoveryEnabled is true (billed, nothing worth restoring)',
+    ]);
+  });
+
+  it('catch the marker taken off a table without recovery', () => {
+    const copy = broken(template, (edit) => {
+      delete edit.Resources.ConnectionsTable?.Metadata;
+    });
+    expect(checkTables(copy)).toEqual(['ConnectionsTable: PointInTimeRecoveryEnabled is not true']);
+  });
+
+  it('catch a table marked ephemeral whose items never expire, or without a reason', () => {
+    const copy = broken(template, (edit) => {
+      ephemeral(edit, ' ');
+      Object.assign(propertiesOf(edit, 'OrdersTable'), recovery(false));
+    });
+    expect(checkTables(copy)).toEqual([
+      'OrdersTable: Metadata.Ephemeral must say why its items need no recovery',
+      'OrdersTable: Metadata.Ephemeral marks it ephemeral, but no TimeToLiveSpecification expires its items',
+    ]);
+  });
+});
+
 describe('CORS', () => {
   it('allows the AllowedOrigins parameter only (no "*", no credentials with "*")', () => {
     expect(checkCors(template), 'template.yaml breaks the CORS rules').toEqual([]);

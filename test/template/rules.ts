@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
-import { isMap, isScalar, parseDocument } from 'yaml';
+import { isMap, isScalar, parse, parseDocument } from 'yaml';
 import {
   type FunctionDefinition,
   functionsOf,
@@ -167,6 +167,22 @@ export function checkFunctionSettings(template: Template, root = ROOT): string[]
     }
   }
   return violations;
+}
+
+// Lambda's REPORT line (platform.report: duration, billed duration, memory, Init Duration on a cold start) is an
+// INFO-level system log, so WARN drops it (Lambda developer guide, "Log-level filtering").
+const SYSTEM_LOG_LEVELS_WITH_REPORT = ['INFO', 'DEBUG'];
+
+export function checkSystemLogLevel(template: Template): string[] {
+  return functionsOf(template).flatMap((fn) => {
+    const level = (functionProperties(template, fn).LoggingConfig as JsonObject | undefined)?.SystemLogLevel;
+    return typeof level === 'string' && SYSTEM_LOG_LEVELS_WITH_REPORT.includes(level)
+      ? []
+      : [
+          `${fn.logicalId}: LoggingConfig.SystemLogLevel is ${String(level)}, not INFO: Lambda's REPORT line ` +
+            '(platform.report, with the Init Duration of a cold start) is an INFO system log',
+        ];
+  });
 }
 
 // ---------------------------------------------------------------- HTTP API routes and authorisation
@@ -456,8 +472,174 @@ export function checkLeastPrivilege(template: Template): string[] {
   return violations;
 }
 
+// ---------------------------------------------------------------- roles API Gateway assumes
+
+/** An API's OpenAPI definition, as CloudFormation would see it after AWS::Include. */
+export interface ApiDefinition {
+  api: string;
+  definition: Json;
+}
+
+// Where each kind of API keeps its definition: inline (or Fn::Transform AWS::Include), or a local file path.
+const DEFINITION_PROPERTIES: Record<string, { body: string; file?: string }> = {
+  'AWS::Serverless::Api': { body: 'DefinitionBody', file: 'DefinitionUri' },
+  'AWS::Serverless::HttpApi': { body: 'DefinitionBody', file: 'DefinitionUri' },
+  'AWS::ApiGateway::RestApi': { body: 'Body' },
+  'AWS::ApiGatewayV2::Api': { body: 'Body' },
+};
+
+const readDefinitionFile = (root: string, location: string): Json =>
+  parse(readFileSync(resolve(root, location), 'utf8')) as Json;
+
+/** The definition of every API of the template that lives in the template or in a local file (not in S3). */
+export function apiDefinitionsOf(template: Template, root = ROOT): ApiDefinition[] {
+  return Object.entries(template.Resources).flatMap(([api, resource]) => {
+    const names = DEFINITION_PROPERTIES[resource.Type];
+    if (!names) return [];
+    const properties = resource.Properties ?? {};
+    const body = properties[names.body];
+    const include = isObject(body) ? body['Fn::Transform'] : undefined;
+    const location = isObject(include) ? (include.Parameters as JsonObject | undefined)?.Location : undefined;
+    if (isObject(include) && include.Name === 'AWS::Include' && typeof location === 'string') {
+      return location.startsWith('s3://') ? [] : [{ api, definition: readDefinitionFile(root, location) }];
+    }
+    if (body !== undefined) return [{ api, definition: body }];
+    const file = names.file === undefined ? undefined : properties[names.file];
+    return typeof file === 'string' && !file.startsWith('s3://')
+      ? [{ api, definition: readDefinitionFile(root, file) }]
+      : [];
+  });
+}
+
+/** A role API Gateway assumes, and what makes it assume that role. */
+export interface AssumedRole {
+  role: string;
+  via: string;
+}
+
+// OpenAPI extensions whose property names a role API Gateway assumes to call the backend or the authoriser.
+const DEFINITION_CREDENTIALS: Record<string, string> = {
+  'x-amazon-apigateway-integration': 'credentials',
+  'x-amazon-apigateway-authorizer': 'authorizerCredentials',
+};
+
+// Resource properties that do the same outside an OpenAPI definition (`Integration.Credentials` is nested).
+const RESOURCE_CREDENTIALS: Record<string, string[]> = {
+  'AWS::ApiGatewayV2::Integration': ['CredentialsArn'],
+  'AWS::ApiGatewayV2::Authorizer': ['AuthorizerCredentialsArn'],
+  'AWS::ApiGateway::Method': ['Integration', 'Credentials'],
+  'AWS::ApiGateway::Authorizer': ['AuthorizerCredentials'],
+};
+
+const API_GATEWAY_PRINCIPAL = 'apigateway.amazonaws.com';
+
+function credentialsInDefinition(value: Json | undefined, where: string, found: [string, Json][] = []) {
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) credentialsInDefinition(item, `${where}[${index}]`, found);
+  } else if (isObject(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      const credentialKey = DEFINITION_CREDENTIALS[key];
+      if (credentialKey && isObject(item) && item[credentialKey] !== undefined) {
+        found.push([`${where}.${key}.${credentialKey}`, item[credentialKey] as Json]);
+      }
+      credentialsInDefinition(item, `${where}.${key}`, found);
+    }
+  }
+  return found;
+}
+
+/** Statements of a role's trust policy that let API Gateway assume it. */
+function apiGatewayTrustStatements(template: Template, role: string): JsonObject[] {
+  return statementsOf(template.Resources[role]?.Properties?.AssumeRolePolicyDocument).filter(
+    (statement) =>
+      statement.Effect === 'Allow' &&
+      asList(statement.Action).includes('sts:AssumeRole') &&
+      isObject(statement.Principal) &&
+      asList(statement.Principal.Service).includes(API_GATEWAY_PRINCIPAL),
+  );
+}
+
+/**
+ * The roles of this template that API Gateway assumes: the credentials of integrations and authorisers (in OpenAPI
+ * definitions and in resources), and every role that trusts apigateway.amazonaws.com.
+ */
+export function apiGatewayAssumedRoles(
+  template: Template,
+  definitions: ApiDefinition[] = apiDefinitionsOf(template),
+): AssumedRole[] {
+  const roles = new Set(resourcesOfType(template, 'AWS::IAM::Role'));
+  const named: [string, Json | undefined][] = definitions.flatMap(({ api, definition }) =>
+    credentialsInDefinition(definition, api),
+  );
+  for (const [type, path] of Object.entries(RESOURCE_CREDENTIALS)) {
+    for (const id of resourcesOfType(template, type)) {
+      let value: Json | undefined = template.Resources[id]?.Properties;
+      for (const key of path) value = isObject(value) ? value[key] : undefined;
+      if (value !== undefined) named.push([`${id}.${path.join('.')}`, value]);
+    }
+  }
+  const assumed = named.flatMap(([via, value]) =>
+    [...referencedNames(value)].filter((name) => roles.has(name)).map((role) => ({ role, via })),
+  );
+  for (const role of roles) {
+    if (apiGatewayTrustStatements(template, role).length > 0)
+      assumed.push({ role, via: `its trust policy (${API_GATEWAY_PRINCIPAL})` });
+  }
+  return assumed;
+}
+
+// Confused-deputy condition keys; IAM condition keys are case-insensitive.
+const SOURCE_CONDITION_KEY = /^aws:source(account|arn|orgid|orgpaths)$/i;
+
+/**
+ * A role API Gateway assumes lets apigateway.amazonaws.com call sts:AssumeRole with no aws:SourceAccount /
+ * aws:SourceArn-style condition: API Gateway does not set those keys when it assumes integration credentials, so
+ * such a condition denies every call ("API Gateway does not have permission to assume the provided role", seen
+ * with test-invoke-method in aws-solutions-library-samples/accelerated-intelligent-document-processing-on-aws#479,
+ * for aws:SourceAccount). Whether API Gateway sets aws:SourceArn or the aws:SourceOrg* keys there is undocumented
+ * (no first-hand report either way); they are refused with it, being the same family of service-set keys, since a
+ * positive condition on a key the request lacks is false (IAM "AWS global condition context keys").
+ */
+export function checkApiGatewayRoleTrust(
+  template: Template,
+  definitions: ApiDefinition[] = apiDefinitionsOf(template),
+): string[] {
+  const violations: string[] = [];
+  const assumed = apiGatewayAssumedRoles(template, definitions);
+  for (const role of new Set(assumed.map((entry) => entry.role))) {
+    const vias = assumed.filter((entry) => entry.role === role).map((entry) => entry.via);
+    const statements = apiGatewayTrustStatements(template, role);
+    if (statements.length === 0) {
+      violations.push(
+        `${role} (assumed through ${vias.join(', ')}): its trust policy does not allow ${API_GATEWAY_PRINCIPAL} sts:AssumeRole`,
+      );
+    }
+    for (const statement of statements) {
+      const conditions = isObject(statement.Condition) ? statement.Condition : {};
+      for (const [operator, keys] of Object.entries(conditions)) {
+        const named = Object.keys(isObject(keys) ? keys : {});
+        for (const key of named.filter((name) => SOURCE_CONDITION_KEY.test(name))) {
+          // A missing key fails a positive condition; an …IfExists one passes, so it guards nothing.
+          const effect = operator.endsWith('IfExists') ? 'protects nothing' : 'denies API Gateway';
+          violations.push(
+            `${role} (assumed through ${vias.join(', ')}): the trust policy's ${operator} ${key} condition ${effect}, ` +
+              'which does not set that key when it assumes a role for an integration; remove the condition',
+          );
+        }
+      }
+    }
+  }
+  return violations;
+}
+
 // ---------------------------------------------------------------- data
 
+/**
+ * Tables are on-demand and encrypted. A table is point-in-time recoverable unless its resource Metadata.Ephemeral
+ * says why its items are worth nothing once lost (e.g. live WebSocket connections); an ephemeral table expires its
+ * items through TTL and pays for no recovery. An explicit marker, because a TTL alone does not make every item
+ * transient (a table may expire only some of its items).
+ */
 export function checkTables(template: Template): string[] {
   const violations: string[] = [];
   for (const id of resourcesOfType(template, 'AWS::Serverless::SimpleTable')) {
@@ -470,8 +652,11 @@ export function checkTables(template: Template): string[] {
     if (properties.BillingMode !== 'PAY_PER_REQUEST')
       violations.push(`${id}: BillingMode is not PAY_PER_REQUEST`);
     const recovery = properties.PointInTimeRecoverySpecification as JsonObject | undefined;
-    if (recovery?.PointInTimeRecoveryEnabled !== true)
-      violations.push(`${id}: PointInTimeRecoveryEnabled is not true`);
+    const ephemeral = template.Resources[id]?.Metadata?.Ephemeral;
+    if (ephemeral === undefined) {
+      if (recovery?.PointInTimeRecoveryEnabled !== true)
+        violations.push(`${id}: PointInTimeRecoveryEnabled is not true`);
+    } else violations.push(...checkEphemeralTable(id, ephemeral, properties));
     if ((properties.SSESpecification as JsonObject | undefined)?.SSEEnabled !== true) {
       violations.push(`${id}: SSESpecification.SSEEnabled is not true`);
     }
@@ -480,9 +665,23 @@ export function checkTables(template: Template): string[] {
   return violations;
 }
 
+function checkEphemeralTable(table: string, reason: Json, properties: JsonObject): string[] {
+  const violations: string[] = [];
+  if (typeof reason !== 'string' || reason.trim() === '')
+    violations.push(`${table}: Metadata.Ephemeral must say why its items need no recovery`);
+  const recovery = properties.PointInTimeRecoverySpecification as JsonObject | undefined;
+  if (recovery?.PointInTimeRecoveryEnabled === true) {
+    violations.push(
+      `${table}: Metadata.Ephemeral marks it ephemeral, yet PointInTimeRecoveryEnabled is true (billed, nothing worth restoring)`,
+    );
+  }
+  return violations;
+}
+
 /**
  * A table's TTL, where it has one, is on and names an attribute outside the key. Tables that WebSocket
- * functions use must have one: a connection that vanishes without `$disconnect` would otherwise stay forever.
+ * functions use must have one: a connection that vanishes without `$disconnect` would otherwise stay forever;
+ * so must an ephemeral table (Metadata.Ephemeral), whose items are worth keeping only while they are live.
  */
 function checkTimeToLive(template: Template, table: string): string[] {
   const violations: string[] = [];
@@ -497,6 +696,10 @@ function checkTimeToLive(template: Template, table: string): string[] {
         `${table}: has no TimeToLiveSpecification, but WebSocket functions keep connections in it (${users
           .map((fn) => fn.logicalId)
           .join(', ')})`,
+      );
+    } else if (template.Resources[table]?.Metadata?.Ephemeral !== undefined) {
+      violations.push(
+        `${table}: Metadata.Ephemeral marks it ephemeral, but no TimeToLiveSpecification expires its items`,
       );
     }
     return violations;
@@ -998,6 +1201,151 @@ export function checkWebSocketStages(template: Template): string[] {
     }
   }
   return violations;
+}
+
+// ---------------------------------------------------------------- REST API stages
+
+/**
+ * Every AWS::Serverless::Api deploys on every stack update. Without AlwaysDeploy, SAM names the deployment after a
+ * hash of the definition's text, so a changed parameter or a replaced resource that the definition references never
+ * reaches the stage (aws/serverless-application-model#914, #1605).
+ */
+export function checkRestDeployments(template: Template): string[] {
+  return resourcesOfType(template, 'AWS::Serverless::Api')
+    .filter((api) => effectiveProperties(template, api, 'Api').AlwaysDeploy !== true)
+    .map(
+      (api) =>
+        `${api}: AlwaysDeploy is not true, so a changed parameter or replaced resource would leave the stage on its old deployment`,
+    );
+}
+
+/**
+ * The `$context` variables the API Gateway developer guide documents for REST API access logs ("Variables for
+ * access logging for API Gateway"; before 2024 the "$context Variables for data models, authorizers, mapping
+ * templates, and CloudWatch access logging" and "... for access logging only" tables of
+ * api-gateway-mapping-template-reference, awsdocs/amazon-api-gateway-developer-guide@781597d).
+ * `*` stands for one name the API chooses (a claim, a Lambda authoriser context key, a header …).
+ * What a stage logs for any other name is not documented, so a typo or an invented variable is refused here.
+ */
+export const REST_ACCESS_LOG_VARIABLES = [
+  'accountId',
+  'apiId',
+  'authenticate.error',
+  'authenticate.latency',
+  'authenticate.status',
+  'authorize.error',
+  'authorize.latency',
+  'authorize.status',
+  'authorizer.*',
+  'authorizer.claims.*',
+  'authorizer.error',
+  'authorizer.integrationLatency',
+  'authorizer.integrationStatus',
+  'authorizer.latency',
+  'authorizer.principalId',
+  'authorizer.requestId',
+  'authorizer.status',
+  'awsEndpointRequestId',
+  'customDomain.basePathMatched',
+  'domainName',
+  'domainPrefix',
+  'error.message',
+  'error.messageString',
+  'error.responseType',
+  'error.validationErrorString',
+  'extendedRequestId',
+  'httpMethod',
+  'identity.accountId',
+  'identity.apiKey',
+  'identity.apiKeyId',
+  'identity.caller',
+  'identity.clientCert.clientCertPem',
+  'identity.clientCert.issuerDN',
+  'identity.clientCert.serialNumber',
+  'identity.clientCert.subjectDN',
+  'identity.clientCert.validity.notAfter',
+  'identity.clientCert.validity.notBefore',
+  'identity.cognitoAuthenticationProvider',
+  'identity.cognitoAuthenticationType',
+  'identity.cognitoIdentityId',
+  'identity.cognitoIdentityPoolId',
+  'identity.principalOrgId',
+  'identity.sourceIp',
+  'identity.user',
+  'identity.userAgent',
+  'identity.userArn',
+  'integration.error',
+  'integration.integrationStatus',
+  'integration.latency',
+  'integration.requestId',
+  'integration.status',
+  'integrationErrorMessage',
+  'integrationLatency',
+  'integrationStatus',
+  'path',
+  'protocol',
+  'requestId',
+  'requestOverride.header.*',
+  'requestOverride.path.*',
+  'requestOverride.querystring.*',
+  'requestTime',
+  'requestTimeEpoch',
+  'resourceId',
+  'resourcePath',
+  'responseLatency',
+  'responseLength',
+  'responseOverride.header.*',
+  'responseOverride.status',
+  'stage',
+  'status',
+  'waf.error',
+  'waf.latency',
+  'waf.status',
+  'wafResponseCode',
+  'webaclArn',
+  'xrayTraceId',
+];
+
+const isDocumentedRestAccessLogVariable = (name: string): boolean =>
+  REST_ACCESS_LOG_VARIABLES.some((documented) => {
+    const expected = documented.split('.');
+    const actual = name.split('.');
+    return (
+      expected.length === actual.length &&
+      expected.every((part, index) => part === '*' || part === actual[index])
+    );
+  });
+
+/** The access log format text of every REST stage (SAM's AccessLogSetting, or an AWS::ApiGateway::Stage's). */
+function restAccessLogFormats(template: Template): [string, Json | undefined][] {
+  const formatOf = (settings: Json | undefined) => {
+    const format = isObject(settings) ? settings.Format : undefined;
+    const sub = isObject(format) ? format['Fn::Sub'] : undefined;
+    return sub === undefined ? format : Array.isArray(sub) ? sub[0] : sub;
+  };
+  return [
+    ...resourcesOfType(template, 'AWS::Serverless::Api').map((api): [string, Json | undefined] => [
+      api,
+      formatOf(effectiveProperties(template, api, 'Api').AccessLogSetting),
+    ]),
+    ...resourcesOfType(template, 'AWS::ApiGateway::Stage').map((stage): [string, Json | undefined] => [
+      stage,
+      formatOf(template.Resources[stage]?.Properties?.AccessLogSetting),
+    ]),
+  ];
+}
+
+/** Every `$context.*` in a REST stage's access log format is one the developer guide documents for access logs. */
+export function checkRestAccessLogVariables(template: Template): string[] {
+  return restAccessLogFormats(template).flatMap(([where, format]) =>
+    [...String(format ?? '').matchAll(/\$context\.(\w+(?:\.\w+)*)/g)]
+      .map((match) => match[1] ?? '')
+      .filter((name) => !isDocumentedRestAccessLogVariable(name))
+      .map(
+        (name) =>
+          `${where}: AccessLogSetting.Format uses $context.${name}, which is not a documented REST access-log variable`,
+      ),
+  );
 }
 
 // ---------------------------------------------------------------- `sam local start-api` guard

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadTemplate, type Template } from '../../local/template.ts';
+import { loadTemplate, Resolver, type Template } from '../../local/template.ts';
 import { ROOT } from './rules.ts';
+import { failedAssertions, type ParameterValues } from './stack-rules.ts';
 import { parseParameterOverrides, parseToml, type TomlTable, type TomlValue } from './toml.ts';
 
 const template = loadTemplate(resolve(ROOT, 'template.yaml'));
@@ -171,6 +172,102 @@ describe('samconfig.toml', () => {
       ]);
       expect(checkEnvironment(copy, 'prod', template).join('\n')).toContain('AlarmEmail=ops does not match');
     });
+  });
+});
+
+describe('the deploy-time Rules of template.yaml', () => {
+  /** The parameter values a `sam deploy --config-env <env>` passes, as CloudFormation sees them. */
+  const deployParameters = (from: TomlTable, env: string): ParameterValues =>
+    new Resolver(template, {
+      parameters: parseParameterOverrides(setting(from, env, 'deploy', 'parameter_overrides')),
+    }).parameters;
+  const prodOverrides = () =>
+    parseParameterOverrides(setting(config, 'prod', 'deploy', 'parameter_overrides'));
+  const prodWith = (values: Record<string, string>): ParameterValues =>
+    new Resolver(template, { parameters: { ...prodOverrides(), ...values } }).parameters;
+
+  it('refuse a prod deploy that still has the example.com placeholders, saying what to set', () => {
+    const refusals = failedAssertions(template, deployParameters(config, 'prod'));
+    expect(refusals.map((refusal) => refusal.description.split(' ')[0])).toEqual([
+      'AllowedOrigins',
+      'AuthCallbackUrls',
+      'PartnerAllowedOrigin',
+      'AlarmEmail',
+    ]);
+    for (const { description } of refusals) {
+      expect(description).toContain('[prod.deploy.parameters] parameter_overrides of samconfig.toml');
+    }
+  });
+
+  it('refuse every example.com placeholder that samconfig.toml ships for prod', () => {
+    const placeholders = Object.entries(prodOverrides())
+      .filter(([, value]) => value.includes('example.com'))
+      .map(([name]) => name);
+    expect(placeholders.length).toBeGreaterThan(0);
+    for (const name of placeholders) {
+      const real = name === 'AlarmEmail' ? 'oncall@acme.test' : 'https://orders.acme.test';
+      const refusals = (values: ParameterValues) =>
+        failedAssertions(template, values).filter(({ description }) => description.startsWith(`${name} `));
+      expect(
+        refusals(deployParameters(config, 'prod')),
+        `no rule refuses the ${name} placeholder`,
+      ).toHaveLength(1);
+      expect(refusals(prodWith({ [name]: real }))).toEqual([]);
+    }
+  });
+
+  it('accept a prod deploy with real addresses, also when a placeholder hides among real origins', () => {
+    const real = {
+      AllowedOrigins: 'https://shop.acme.test,https://admin.acme.test',
+      AuthCallbackUrls: 'https://shop.acme.test/callback',
+      PartnerAllowedOrigin: 'https://partners.acme.test',
+      AlarmEmail: 'oncall@acme.test',
+    };
+    expect(failedAssertions(template, prodWith(real))).toEqual([]);
+    const mixed = prodWith({ ...real, AllowedOrigins: 'https://shop.acme.test,https://app.example.com' });
+    expect(failedAssertions(template, mixed).map((refusal) => refusal.description)).toEqual([
+      expect.stringContaining('AllowedOrigins still holds the placeholder https://app.example.com'),
+    ]);
+  });
+
+  it('leave dev alone, whatever its addresses', () => {
+    expect(failedAssertions(template, deployParameters(config, 'dev'))).toEqual([]);
+    const devWithPlaceholders = new Resolver(template, {
+      parameters: { ...prodOverrides(), Stage: 'dev' },
+    }).parameters;
+    expect(failedAssertions(template, devWithPlaceholders)).toEqual([]);
+  });
+
+  it('are evaluated strictly: an unknown rule function or parameter is an error, not a pass', () => {
+    const withRule = (rule: Record<string, unknown>) =>
+      ({ ...template, Rules: { Probe: rule } }) as unknown as Template;
+    const prod = deployParameters(config, 'prod');
+    expect(() =>
+      failedAssertions(withRule({ Assertions: [{ Assert: { 'Fn::ValueOf': ['Stage', 'Tags'] } }] }), prod),
+    ).toThrow('does not know the rule function Fn::ValueOf');
+    expect(() =>
+      failedAssertions(
+        withRule({ Assertions: [{ Assert: { 'Fn::Equals': [{ Ref: 'Nope' }, 'x'] } }] }),
+        prod,
+      ),
+    ).toThrow('Nope is not a parameter');
+    expect(
+      failedAssertions(
+        withRule({
+          Assertions: [
+            {
+              Assert: { 'Fn::EachMemberIn': [{ Ref: 'AllowedOrigins' }, ['https://app.example.com']] },
+              AssertDescription: 'in',
+            },
+            {
+              Assert: { 'Fn::EachMemberEquals': [{ Ref: 'AllowedOrigins' }, 'https://x.test'] },
+              AssertDescription: 'eq',
+            },
+          ],
+        }),
+        prod,
+      ),
+    ).toEqual([{ rule: 'Probe', description: 'eq' }]);
   });
 });
 

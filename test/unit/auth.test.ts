@@ -9,14 +9,18 @@ const event = (options: { groups?: string[]; scopes?: string[] } = {}) =>
 describe('callerOf', () => {
   test('reads the verified claims, which API Gateway passes as strings', () => {
     const request = event({ scopes: ['api/orders.read', 'openid'] });
-    request.requestContext.authorizer.jwt.claims.email = 'alice@example.com';
     expect(callerOf(request)).toEqual({
       sub: 'user-alice',
       username: 'user-alice',
-      email: 'alice@example.com',
       scopes: ['api/orders.read', 'openid'],
       groups: [],
     });
+  });
+
+  test('reads no email: a Cognito access token has none, so a claim of that name is not the user pool attribute', () => {
+    const request = event();
+    request.requestContext.authorizer.jwt.claims.email = 'alice@example.com';
+    expect(callerOf(request)).not.toHaveProperty('email');
   });
 
   test('parses the flattened group list "[admin editors]"', () => {

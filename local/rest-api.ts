@@ -68,7 +68,10 @@ interface Route extends CompiledPath {
 }
 
 interface RequestState {
+  /** `$context.requestId`: the client's own when it sent one (see requestIdOf). */
   requestId: string;
+  /** `$context.extendedRequestId`: always API Gateway's own. */
+  extendedRequestId: string;
   now: Date;
   route: Route | undefined;
   pathParameters: Record<string, string>;
@@ -148,7 +151,8 @@ export class LocalRestApi {
     const path = inStage ? url.pathname.slice(stagePrefix.length) || '/' : url.pathname;
     const match = inStage ? this.#match(httpMethod, path) : undefined;
     const state: RequestState = {
-      requestId: randomUUID(),
+      requestId: requestIdOf(headers),
+      extendedRequestId: extendedRequestId(),
       now: new Date(),
       route: match?.route,
       pathParameters: match?.pathParameters ?? {},
@@ -390,7 +394,7 @@ export class LocalRestApi {
       accountId: this.#config.accountId,
       apiId: this.#config.apiId,
       domainName: headerValue(state.headers, 'host') ?? 'localhost',
-      extendedRequestId: state.requestId,
+      extendedRequestId: state.extendedRequestId,
       httpMethod: route?.method.httpMethod ?? '',
       identity: {
         apiKey: state.apiKeyId ? state.apiKey : undefined,
@@ -444,7 +448,7 @@ export class LocalRestApi {
         authorizer: null,
         domainName: String(context.domainName),
         domainPrefix: String(context.domainName).split('.')[0] ?? '',
-        extendedRequestId: state.requestId,
+        extendedRequestId: state.extendedRequestId,
         httpMethod: route.method.httpMethod,
         identity: {
           accessKey: null,
@@ -515,9 +519,34 @@ export class LocalRestApi {
   }
 
   #ids(state: RequestState): Record<string, string> {
-    return { 'x-amzn-requestid': state.requestId, 'x-amz-apigw-id': randomBytes(6).toString('base64') };
+    return { 'x-amzn-requestid': state.requestId, 'x-amz-apigw-id': state.extendedRequestId };
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `$context.requestId`, which the CLIENT can choose: "Clients can override the value in the x-amzn-RequestId
+ * header with a value in the format of a universally unique identifier (UUID). API Gateway returns this request
+ * ID in the x-amzn-RequestId response header" (API Gateway developer guide, set-up-access-logging.html; the
+ * context variable reference adds "Use $context.extendedRequestId for a unique request ID that API Gateway
+ * generates"). Emulated so that a definition using it as an id shows the collisions locally. What a value
+ * that is not a UUID becomes is undocumented: the same page says only that access logs replace it
+ * (`UUID_REPLACED_INVALID_REQUEST_ID`), while older demonstrations against AWS saw one echoed in the response
+ * header (awsdocs/amazon-api-gateway-developer-guide#71, 2020). Offline it is ignored: API Gateway's own id.
+ */
+function requestIdOf(headers: Record<string, string>): string {
+  const chosen = headerValue(headers, 'x-amzn-requestid');
+  return chosen !== undefined && UUID.test(chosen) ? chosen : randomUUID();
+}
+
+/**
+ * `$context.extendedRequestId`, also sent as `x-amz-apigw-id`, which "an API caller can't provide or override"
+ * (set-up-access-logging.html). Its format is not documented beyond "XxxXXXxx=" (AWS re:Post knowledge
+ * center, "collect API Gateway extended request IDs"); AWS's examples and observed ones are 16 characters of
+ * base64 ending in a pad (`LIxCyGd7SK4FjEg=` in awsdocs/amazon-api-gateway-developer-guide#71): 11 bytes.
+ */
+const extendedRequestId = () => randomBytes(11).toString('base64');
 
 /** `$context.a.b` and `$stageVariables.x` replaced by their values; unknown ones by nothing. */
 function substitute(template: string, context: Record<string, unknown>): string {

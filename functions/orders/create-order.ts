@@ -38,7 +38,12 @@ export const handler = httpRoute(async (event: APIGatewayProxyEventV2WithJWTAuth
     // is the answer, provided it is the same request.
     const requested = (record: { items: { productId: string; quantity: number }[]; note?: string }) =>
       JSON.stringify([record.items.map(({ productId, quantity }) => [productId, quantity]), record.note]);
-    if (existing.customerId !== caller.sub || requested(existing) !== requested(input))
+    // A rejected order is a partner's (partner#…), never this caller's.
+    if (
+      existing.status === 'REJECTED' ||
+      existing.customerId !== caller.sub ||
+      requested(existing) !== requested(input)
+    )
       throw idempotencyKeyReused();
     logger.info('Order already placed with this Idempotency-Key', { orderId: existing.orderId });
     return json(201, toOrderView(existing), { location: `/orders/${existing.orderId}` });

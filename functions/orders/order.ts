@@ -46,6 +46,28 @@ export interface OrderRecord {
   source?: 'partner';
 }
 
+/** Why an order could never be accepted: the field (`body` for the whole order) and what is wrong with it. */
+export interface RejectionReason {
+  path: string;
+  message: string;
+}
+
+/**
+ * A partner order the consumer can never accept (not JSON, invalid, or naming products it cannot price), kept
+ * under its id with the reasons so that its partner can read why; it has no lines, total or note.
+ */
+export interface RejectedOrderRecord {
+  orderId: string;
+  customerId: string;
+  status: 'REJECTED';
+  reasons: RejectionReason[];
+  createdAt: string;
+  source: 'partner';
+}
+
+/** Anything the Orders table holds under an order id. */
+export type StoredOrder = OrderRecord | RejectedOrderRecord;
+
 /** What a customer sees of an order (the owner's id stays internal). */
 export function toOrderView({ customerId: _owner, ...view }: OrderRecord) {
   return view;

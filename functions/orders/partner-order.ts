@@ -1,6 +1,4 @@
 import * as z from 'zod';
-import { OrderId } from '../lib/ids.ts';
-import type { CreateOrderInput } from './order.ts';
 
 /** Who sent a partner order: the id of the partner's REST API key. */
 export const PartnerId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {
@@ -25,27 +23,28 @@ const attribute = <T extends z.ZodType>(dataType: 'String' | 'Number', value: T)
 
 /**
  * The envelope of one message on the orders queue, carried in its message attributes as the REST API's
- * `POST /orders` integration sets them: `orderId` (String: API Gateway's request id, which the partner was
- * answered with), `partnerId` (String: the id of the partner's API key) and `receivedAt` (Number: when API
- * Gateway received the request, epoch milliseconds). Any other attribute is ignored. The message body is the
- * partner's order itself, in the schema of the HTTP API's `POST /orders` body (`CreateOrderInput`).
+ * `POST /orders` integration sets them: `partnerId` (String: the id of the partner's API key) and `receivedAt`
+ * (Number: when API Gateway received the request, epoch milliseconds). Any other attribute is ignored. The
+ * order's id is not an attribute: it is the message's own MessageId (see `PartnerOrderEnvelope`). The message
+ * body is the partner's order itself, in the schema of the HTTP API's `POST /orders` body (`CreateOrderInput`).
  */
 export const PartnerOrderAttributes = z
   .object({
-    orderId: attribute('String', OrderId),
     partnerId: attribute('String', PartnerId),
     receivedAt: attribute('Number', EpochMillis),
   })
-  .transform(({ orderId, partnerId, receivedAt }) => ({
-    orderId: orderId.stringValue,
+  .transform(({ partnerId, receivedAt }) => ({
     partnerId: partnerId.stringValue,
     receivedAt: receivedAt.stringValue,
   }));
-export type PartnerOrderEnvelope = z.output<typeof PartnerOrderAttributes>;
 
-/** One partner order as the consumer reads it from a message: the envelope and the order. */
-export interface PartnerOrder extends PartnerOrderEnvelope {
-  order: CreateOrderInput;
+/**
+ * Whose order a message is, when it arrived and its id: the id is the message's MessageId, which SQS generates
+ * (a UUID no client can choose), returned to the integration by SendMessage and so to the partner, and the same
+ * on every redelivery of the message.
+ */
+export interface PartnerOrderEnvelope extends z.output<typeof PartnerOrderAttributes> {
+  orderId: string;
 }
 
 /** The customer a partner's orders belong to (never a Cognito subject, which is a UUID). */

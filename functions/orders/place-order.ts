@@ -2,14 +2,15 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { documentClient } from '../lib/clients.ts';
-import type { OrderRecord } from './order.ts';
+import type { StoredOrder } from './order.ts';
 
 /**
  * Writes `order` unless an order with its id exists, and then answers that order instead: order ids are reused
  * on purpose (a retried request's Idempotency-Key, a redelivered queue message), so the caller decides whether
- * the stored one is the same order. Never overwrites. Answers undefined when `order` was written.
+ * the stored one is the same order (which may be a rejected partner order). Never overwrites. Answers undefined
+ * when `order` was written.
  */
-export async function placeOrder(tableName: string, order: OrderRecord): Promise<OrderRecord | undefined> {
+export async function placeOrder(tableName: string, order: StoredOrder): Promise<StoredOrder | undefined> {
   try {
     await documentClient.send(
       new PutCommand({
@@ -23,7 +24,7 @@ export async function placeOrder(tableName: string, order: OrderRecord): Promise
   } catch (error) {
     // With ALL_OLD, DynamoDB returns the item the condition failed on.
     if (error instanceof ConditionalCheckFailedException && error.Item)
-      return unmarshall(error.Item) as OrderRecord;
+      return unmarshall(error.Item) as StoredOrder;
     throw error;
   }
 }

@@ -17,7 +17,8 @@ import { call, eventually, partnerCall, token } from './client.ts';
  * The partner order pipeline through the offline cloud: the real SQSClient puts messages on the local
  * OrdersQueue the way the REST API's `POST /orders` integration does (the order as the body, the envelope as
  * message attributes), the offline SQS event source mapping (local/event-sources.ts) polls it and invokes the
- * real ProcessPartnerOrdersFunction bundle, which writes to DynamoDB Local; poison messages end in the DLQ.
+ * real ProcessPartnerOrdersFunction bundle, which writes to DynamoDB Local: orders it can never place are
+ * recorded as REJECTED; only a message no partner can be found for ends in the DLQ.
  */
 const cloud = inject('offlineCloud');
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -51,21 +52,22 @@ afterAll(() => {
 const RECEIVED_AT = '2025-03-01T10:15:00.000Z';
 
 const partnerMessage = (partnerId: string, quantity = 2) => ({
-  orderId: randomUUID(),
   partnerId,
   receivedAt: Date.parse(RECEIVED_AT),
   order: { items: [{ productId, quantity }], note: 'gate 4' },
 });
 type PartnerMessage = ReturnType<typeof partnerMessage>;
 
-/** What the integration's SendMessage sets: `orderId` and `partnerId` as String, `receivedAt` as Number (epoch ms). */
+/** What the integration's SendMessage sets: `partnerId` as String, `receivedAt` as Number (epoch ms). */
 const envelopeOf = (message: PartnerMessage): Record<string, MessageAttributeValue> => ({
-  orderId: { DataType: 'String', StringValue: message.orderId },
   partnerId: { DataType: 'String', StringValue: message.partnerId },
   receivedAt: { DataType: 'Number', StringValue: String(message.receivedAt) },
 });
 
-/** Sends `message` as the integration would: its order as the body (or `body` instead), its envelope as attributes. */
+/**
+ * Sends `message` as the integration would: its order as the body (or `body` instead), its envelope as
+ * attributes. Answers the MessageId SQS gave it, which is the order's id.
+ */
 const send = async (message: PartnerMessage, body = JSON.stringify(message.order)) =>
   String(
     (
@@ -97,19 +99,17 @@ const drained = async () => {
   return counts.visible === 0 && counts.inFlight === 0 ? true : undefined;
 };
 
+const storedOrder = async (orderId: string) =>
+  (await dynamo.send(new GetCommand({ TableName: ordersTable, Key: { orderId }, ConsistentRead: true })))
+    .Item;
+
 describe('partner orders: OrdersQueue → ProcessPartnerOrdersFunction → Orders table', () => {
-  test('a valid partner order message becomes a priced order in DynamoDB', async () => {
+  test('a valid partner order message becomes a priced order in DynamoDB, under its MessageId', async () => {
     const message = partnerMessage(`acme-${randomUUID().slice(0, 8)}`);
-    await send(message);
-    const order = await eventually(
-      async () =>
-        (await dynamo.send(new GetCommand({ TableName: ordersTable, Key: { orderId: message.orderId } })))
-          .Item,
-      15_000,
-      'the order in the Orders table',
-    );
+    const orderId = await send(message);
+    const order = await eventually(() => storedOrder(orderId), 15_000, 'the order in the Orders table');
     expect(order).toEqual({
-      orderId: message.orderId,
+      orderId,
       customerId: `partner#${message.partnerId}`,
       status: 'PLACED',
       items: [
@@ -123,11 +123,10 @@ describe('partner orders: OrdersQueue → ProcessPartnerOrdersFunction → Order
     await eventually(drained, 10_000, 'the message deleted from OrdersQueue');
   });
 
-  test('the same message delivered twice places exactly one order', async () => {
+  test('the same order sent twice is two messages, so two orders, each under its own MessageId', async () => {
     const partnerId = `twice-${randomUUID().slice(0, 8)}`;
     const message = partnerMessage(partnerId, 1);
-    await send(message);
-    await send(message);
+    const ids = [await send(message), await send(message)];
     const orders = async () =>
       (
         await dynamo.send(
@@ -139,14 +138,11 @@ describe('partner orders: OrdersQueue → ProcessPartnerOrdersFunction → Order
           }),
         )
       ).Items ?? [];
-    await eventually(async () => ((await orders()).length > 0 ? true : undefined), 15_000, 'the order');
-    // Both messages were consumed (the duplicate succeeded too, so nothing is left to retry) …
-    await eventually(drained, 15_000, 'both messages deleted from OrdersQueue');
-    // … and there is still exactly one order.
-    expect((await orders()).map((order) => order.total)).toEqual([{ amount: 650, currency: 'EUR' }]);
+    await eventually(async () => ((await orders()).length === 2 ? true : undefined), 15_000, 'both orders');
+    expect((await orders()).map((order) => order.orderId).sort()).toEqual([...ids].sort());
   });
 
-  test('poison messages (a malformed body, no envelope, a partner order naming a product twice) are retried maxReceiveCount times, then land in OrdersDeadLetterQueue', async () => {
+  test('orders that can never be placed are REJECTED once, readable by their partner and never retried; only a message without an envelope is retried maxReceiveCount times into OrdersDeadLetterQueue', async () => {
     const { Attributes = {} } = await sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: ordersQueue,
@@ -163,7 +159,7 @@ describe('partner orders: OrdersQueue → ProcessPartnerOrdersFunction → Order
       new SetQueueAttributesCommand({ QueueUrl: ordersQueue, Attributes: { VisibilityTimeout: '2' } }),
     );
     try {
-      const malformed = partnerMessage('poison');
+      const malformed = partnerMessage(`poison-${randomUUID().slice(0, 8)}`);
       const malformedId = await send(malformed, '{"items": "not even json');
       // A good order, but without the message attributes that say whose it is and when it arrived.
       const withoutEnvelope = partnerMessage('poison');
@@ -188,8 +184,32 @@ describe('partner orders: OrdersQueue → ProcessPartnerOrdersFunction → Order
         },
       });
       expect(duplicated.status).toBe(202);
-      const fromPartnerApi = (message: Message) =>
-        message.MessageAttributes?.orderId?.StringValue === duplicated.body.orderId;
+
+      const rejected = await eventually(
+        async () => {
+          const answer = await partnerCall('GET', `/orders/${duplicated.body.orderId}`, {
+            apiKey: cloud.apiKeys.PartnerEnterprisePlan,
+          });
+          return answer.status === 200 ? answer : undefined;
+        },
+        15_000,
+        'the rejected order readable through GET /orders/{id}',
+      );
+      expect(rejected.body).toEqual({
+        orderId: duplicated.body.orderId,
+        status: 'REJECTED',
+        reasons: [{ path: 'body.items', message: 'Each product may appear only once' }],
+        createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+      });
+      expect(await eventually(() => storedOrder(malformedId), 15_000, 'the malformed order')).toEqual({
+        orderId: malformedId,
+        customerId: `partner#${malformed.partnerId}`,
+        status: 'REJECTED',
+        reasons: [{ path: 'body', message: 'The message body is not valid JSON' }],
+        createdAt: RECEIVED_AT,
+        source: 'partner',
+      });
+
       // A message received from the dead-letter queue stays invisible there for a while: keep each one seen.
       const dead = new Map<string, Message>();
       await eventually(
@@ -204,36 +224,21 @@ describe('partner orders: OrdersQueue → ProcessPartnerOrdersFunction → Order
             }),
           );
           for (const message of Messages) dead.set(String(message.MessageId), message);
-          return dead.has(malformedId) &&
-            dead.has(withoutEnvelopeId) &&
-            [...dead.values()].some(fromPartnerApi)
-            ? true
-            : undefined;
+          return dead.has(withoutEnvelopeId) ? true : undefined;
         },
         40_000,
-        'the three poison messages in OrdersDeadLetterQueue',
+        'the message without an envelope in OrdersDeadLetterQueue',
       );
-      const deadMalformed = dead.get(malformedId);
-      expect(deadMalformed?.Body).toBe('{"items": "not even json');
-      // The dead-letter queue keeps the envelope, so a human can tell whose order it was.
-      expect(deadMalformed?.MessageAttributes).toEqual(envelopeOf(malformed));
-      expect(dead.get(withoutEnvelopeId)?.Body).toBe(JSON.stringify(withoutEnvelope.order));
-      const deadDuplicated = [...dead.values()].find(fromPartnerApi);
-      expect(JSON.parse(String(deadDuplicated?.Body))).toEqual({
-        items: [
-          { productId, quantity: 1 },
-          { productId, quantity: 2 },
-        ],
-      });
-      expect(deadDuplicated?.MessageAttributes?.partnerId?.StringValue).toBe('partnerenterpriseapikey');
-      const order = await dynamo.send(
-        new GetCommand({ TableName: ordersTable, Key: { orderId: duplicated.body.orderId } }),
-      );
-      expect(order.Item).toBeUndefined();
+      const deadWithoutEnvelope = dead.get(withoutEnvelopeId);
+      expect(deadWithoutEnvelope?.Body).toBe(JSON.stringify(withoutEnvelope.order));
       // The count carried over from OrdersQueue: every one of the maxReceiveCount receives happened there.
-      for (const message of [deadMalformed, dead.get(withoutEnvelopeId)]) {
-        expect(Number(message?.Attributes?.ApproximateReceiveCount)).toBeGreaterThan(maxReceiveCount);
-      }
+      expect(Number(deadWithoutEnvelope?.Attributes?.ApproximateReceiveCount)).toBeGreaterThan(
+        maxReceiveCount,
+      );
+      expect(await storedOrder(withoutEnvelopeId)).toBeUndefined();
+      // By now the rejected ones, had they been retried like it, would be in the dead-letter queue too.
+      expect([...dead.keys()]).not.toContain(malformedId);
+      expect([...dead.keys()]).not.toContain(duplicated.body.orderId);
       expect(await queueCounts(ordersQueue)).toEqual({ visible: 0, inFlight: 0 });
     } finally {
       await sqs.send(

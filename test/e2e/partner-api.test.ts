@@ -184,6 +184,29 @@ describe('stage cache', () => {
     expect(withNoise.body).toEqual(listed.body);
   });
 
+  test("a client's x-amzn-RequestId in UUID form becomes the request id; x-amz-apigw-id is the gateway's own", async () => {
+    const chosen = randomUUID();
+    const answers = [
+      await partnerCall('GET', '/health', { headers: { 'x-amzn-requestid': chosen } }),
+      await partnerCall('GET', '/health', { headers: { 'X-Amzn-RequestId': chosen } }),
+    ];
+    for (const answer of answers) {
+      expect(answer.body.requestId).toBe(chosen);
+      expect(answer.headers.get('x-amzn-requestid')).toBe(chosen);
+      // The extended request id, as AWS shapes it: 11 bytes of base64 (16 characters, one pad).
+      expect(answer.headers.get('x-amz-apigw-id')).toMatch(/^[A-Za-z0-9+/]{15}=$/);
+    }
+    expect(answers[0]?.headers.get('x-amz-apigw-id')).not.toBe(answers[1]?.headers.get('x-amz-apigw-id'));
+    // A gateway response carries the chosen id too.
+    const refused = await partnerCall('GET', '/products', { headers: { 'x-amzn-requestid': chosen } });
+    expectError(refused, 403, 'Forbidden');
+    expect(refused.body.requestId).toBe(chosen);
+    // Anything but a UUID is not taken (what AWS makes of it is undocumented; README: fidelity).
+    const notUuid = await partnerCall('GET', '/health', { headers: { 'x-amzn-requestid': 'order-1' } });
+    expect(notUuid.body.requestId).toMatch(UUID);
+    expect(notUuid.headers.get('x-amzn-requestid')).toBe(notUuid.body.requestId);
+  });
+
   test('orders are never cached', async () => {
     const orderId = randomUUID();
     const missing = await partnerCall('GET', `/orders/${orderId}`, { apiKey: enterprise });
@@ -214,12 +237,9 @@ describe('orders: POST → SQS (VTL) → consumer → GET ← DynamoDB (VTL)', (
   test('a queued order is placed by the consumer and read back through the DynamoDB integration', async () => {
     const queued = await partnerCall('POST', '/orders', { apiKey: standard, body: order('dock 7') });
     expect(queued.status).toBe(202);
-    expect(queued.body).toEqual({
-      orderId: expect.stringMatching(UUID),
-      messageId: expect.any(String),
-      status: 'queued',
-    });
-    expect(queued.body.messageId).not.toBe('');
+    // The order's id is the queued message's MessageId, never the request id.
+    expect(queued.body).toEqual({ orderId: expect.stringMatching(UUID), status: 'queued' });
+    expect(queued.body.orderId).not.toBe(queued.headers.get('x-amzn-requestid'));
     expect(queued.headers.get('access-control-allow-origin')).toBe(ORIGIN);
 
     const read = await placed(standard, queued.body.orderId);
@@ -241,9 +261,27 @@ describe('orders: POST → SQS (VTL) → consumer → GET ← DynamoDB (VTL)', (
     );
   });
 
+  test('two orders sent with one chosen request id are two orders, each with an id the client did not choose', async () => {
+    const chosen = randomUUID();
+    const headers = { 'x-amzn-requestid': chosen };
+    // Enterprise: the Standard key's daily quota is counted out by the usage-plan tests below.
+    const first = await partnerCall('POST', '/orders', { apiKey: enterprise, body: order('first'), headers });
+    const second = await partnerCall('POST', '/orders', {
+      apiKey: enterprise,
+      body: order('second'),
+      headers,
+    });
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect(first.headers.get('x-amzn-requestid')).toBe(chosen);
+    expect(first.body.orderId).not.toBe(second.body.orderId);
+    expect([first.body.orderId, second.body.orderId]).not.toContain(chosen);
+    expect((await placed(enterprise, first.body.orderId)).body.note).toBe('first');
+    expect((await placed(enterprise, second.body.orderId)).body.note).toBe('second');
+  });
+
   test('JSON breakers, quotes, backslashes, unicode and form smuggling in the note are stored verbatim', async () => {
-    // Characters outside the BMP (emoji) are left out: fauxqs refuses them, SQS does not (README: limits).
-    const note = `"}, "x": {"S": "y"} \\" \\\\ ' &Action=DeleteQueue&MessageBody=x %26 + é 漢字 \n\t</s>`;
+    // Characters beyond the BMP too: SQS takes #x10000–#x10FFFF (SendMessage API reference).
+    const note = `"}, "x": {"S": "y"} \\" \\\\ ' &Action=DeleteQueue&MessageBody=x %26 + é 漢字 🍵😀 \n\t</s>`;
     const queued = await partnerCall('POST', '/orders', { apiKey: standard, body: order(note) });
     expect(queued.status).toBe(202);
     const read = await placed(standard, queued.body.orderId);
@@ -264,7 +302,6 @@ describe('orders: POST → SQS (VTL) → consumer → GET ← DynamoDB (VTL)', (
   test('a body that fails the model is 400 with the reason, and nothing is queued', async () => {
     const cases: [unknown, string][] = [
       [{}, 'missing items'],
-      [{ items: [] }, 'no lines'],
       [{ items: [{ productId: 'tea', quantity: 0 }] }, 'quantity below 1'],
       [{ ...order(), extra: true }, 'unknown field'],
       [{ ...order(), note: 'x'.repeat(1024 * 1024) }, 'a 1 MB note'],
@@ -275,6 +312,26 @@ describe('orders: POST → SQS (VTL) → consumer → GET ← DynamoDB (VTL)', (
       expectError(answer, 400, 'ValidationError', 'Invalid request body');
       expect(answer.body.error.details?.[0]?.path, what).toBe('body');
     }
+  });
+
+  test('an order the model lets through but the consumer can never accept is REJECTED, and its partner reads why', async () => {
+    // No lines: minItems is not part of API Gateway's simple request validation, so the consumer checks it.
+    const queued = await partnerCall('POST', '/orders', { apiKey: enterprise, body: { items: [] } });
+    expect(queued.status).toBe(202);
+    const read = await eventually(
+      async () => {
+        const answer = await partnerCall('GET', `/orders/${queued.body.orderId}`, { apiKey: enterprise });
+        return answer.status === 200 ? answer : undefined;
+      },
+      15_000,
+      `order ${queued.body.orderId} readable`,
+    );
+    expect(read.body).toEqual({
+      orderId: queued.body.orderId,
+      status: 'REJECTED',
+      reasons: [{ path: 'body.items', message: expect.stringContaining('>=1') }],
+      createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+    });
   });
 
   test('a body of another content type is 415, never forwarded to SQS', async () => {

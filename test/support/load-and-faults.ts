@@ -371,29 +371,30 @@ export async function partnerOrdersExactlyOnce(
   const total = options.viaRestApi + options.viaQueue;
   const viaQueue = inParallel(Math.min(4, options.concurrency), async () => {
     while (nextQueued < total) {
-      const batch = Array.from({ length: Math.min(10, total - nextQueued) }, () => {
-        const order = orderOf(nextQueued++);
-        return { orderId: randomUUID(), order };
-      });
+      const batch = Array.from({ length: Math.min(10, total - nextQueued) }, () => orderOf(nextQueued++));
       const receivedAt = String(Date.now());
-      await cloud.sqs.client.send(
+      // In the form the integration sends: the envelope as attributes, the order's id the MessageId SQS answers.
+      const { Successful = [], Failed = [] } = await cloud.sqs.client.send(
         new SendMessageBatchCommand({
           QueueUrl: queueUrl,
-          Entries: batch.map(({ orderId, order }, index) => ({
+          Entries: batch.map((order, index) => ({
             Id: String(index),
             MessageBody: JSON.stringify({
               items: [{ productId: product.productId, quantity: order.quantity }],
               note: order.note,
             }),
             MessageAttributes: {
-              orderId: { DataType: 'String', StringValue: orderId },
               partnerId: { DataType: 'String', StringValue: partner.keyId },
               receivedAt: { DataType: 'Number', StringValue: receivedAt },
             },
           })),
         }),
       );
-      for (const { orderId, order } of batch) submitted.set(orderId, order);
+      if (Failed.length > 0) throw new Error(`SendMessageBatch failed: ${JSON.stringify(Failed)}`);
+      for (const { Id, MessageId } of Successful) {
+        const order = batch[Number(Id)];
+        if (order && MessageId) submitted.set(MessageId, order);
+      }
     }
   });
   await Promise.all([viaRestApi, viaQueue]);

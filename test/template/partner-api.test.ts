@@ -90,6 +90,10 @@ function checkPartnerApi(copy: Template, openapi: JsonObject): string[] {
         violations.push(`${where}: a service error does not become a 5xx`);
       if (/"TableName":"[A-Za-z]/.test(JSON.stringify(integration.requestTemplates).replaceAll('\\"', '"')))
         violations.push(`${where}: hard-coded table name`);
+      // Clients can override $context.requestId (x-amzn-RequestId, REST API context variable reference): an id
+      // a service stores or keys on must come from something no client sets.
+      if (/\$\{?context\.requestId\b/.test(JSON.stringify(integration.requestTemplates ?? {})))
+        violations.push(`${where}: $context.requestId, which clients can override, reaches the service`);
     }
     if (type === 'aws_proxy') {
       const [fn] = [...referencedNames(integration.uri)].filter((name) => name.endsWith('Function'));
@@ -198,8 +202,9 @@ function checkPreflights(openapi: JsonObject): string[] {
 }
 
 /**
- * A method's MethodSettings entry replaces the stage-wide one rather than inheriting from it, so each override
- * must state every setting the stage-wide entry states (DianaIonita/serverless-api-gateway-throttling#16).
+ * A method's MethodSettings entry copies the stage-wide one only once, when API Gateway creates it, so each
+ * override must state every setting the stage-wide entry states, or drift from it on a later deploy
+ * (DianaIonita/serverless-api-gateway-throttling#16; LocalStack TestStages recording).
  */
 function checkMethodSettingOverrides(settings: JsonObject[]): string[] {
   const stageWide = settings.find((setting) => setting.ResourcePath === '/*' && setting.HttpMethod === '*');
@@ -209,7 +214,7 @@ function checkMethodSettingOverrides(settings: JsonObject[]): string[] {
       .filter((name) => !(name in setting))
       .map(
         (name) =>
-          `${setting.HttpMethod} ${String(setting.ResourcePath).slice(1).replaceAll('~1', '/')}: override without ${name}, which it would not inherit`,
+          `${setting.HttpMethod} ${String(setting.ResourcePath).slice(1).replaceAll('~1', '/')}: override without ${name}, which would not follow the stage-wide value`,
       ),
   );
 }
@@ -291,6 +296,22 @@ describe('the partner REST API', () => {
           }),
         ),
       'GET /orders/{id}: hard-coded table name',
+    ],
+    [
+      'the request id as the order id',
+      () =>
+        checkPartnerApi(
+          template,
+          brokenDefinition((copy) => {
+            const integration = operation(copy, '/orders', 'post')[
+              'x-amazon-apigateway-integration'
+            ] as JsonObject;
+            const templates = integration.requestTemplates as JsonObject;
+            templates['application/json'] =
+              `${templates['application/json']}&MessageAttribute.3.Name=orderId&MessageAttribute.3.Value.DataType=String&MessageAttribute.3.Value.StringValue=$context.requestId`;
+          }),
+        ),
+      'POST /orders: $context.requestId, which clients can override, reaches the service',
     ],
     [
       'a broader integration role',
@@ -395,7 +416,7 @@ describe('the partner REST API', () => {
           }),
           definition,
         ),
-      'GET /products: override without ThrottlingRateLimit, which it would not inherit',
+      'GET /products: override without ThrottlingRateLimit, which would not follow the stage-wide value',
     ],
   ])('catches %s', (_what, check, violation) => {
     expect(check()).toContain(violation);

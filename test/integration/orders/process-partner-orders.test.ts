@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { CreateOrderInput, OrderRecord } from '../../../functions/orders/order.ts';
+import type {
+  CreateOrderInput,
+  OrderRecord,
+  RejectedOrderRecord,
+  StoredOrder,
+} from '../../../functions/orders/order.ts';
 import { handler } from '../../../functions/orders/process-partner-orders.ts';
 import type { ProductRecord } from '../../../functions/products/product.ts';
 import { lambdaContext } from '../../support/http-api-event.ts';
@@ -21,9 +26,9 @@ beforeAll(async () => {
 /** A partner nobody else uses: test files share one database, and partner#<id> is the order's customer. */
 const newPartner = () => `partner-${randomUUID()}`;
 
-/** A partner order as the REST API receives it: its envelope (the message attributes) and the order (the body). */
+/** A partner order as the REST API queues it: its id (the MessageId SQS gives it), envelope and order. */
 interface Sent {
-  orderId: string;
+  messageId: string;
   partnerId: string;
   /** Epoch milliseconds. */
   receivedAt: number;
@@ -31,7 +36,7 @@ interface Sent {
 }
 
 const message = (partnerId: string, overrides: Partial<Sent> = {}): Sent => ({
-  orderId: randomUUID(),
+  messageId: randomUUID(),
   partnerId,
   receivedAt: Date.now(),
   order: {
@@ -48,17 +53,24 @@ async function deliver(event: SQSEvent): Promise<string[]> {
   return response.batchItemFailures.map((failure) => failure.itemIdentifier);
 }
 
-/** The SQS message the REST API's `POST /orders` integration makes of it (`orderId`/`partnerId` String, `receivedAt` Number). */
+/** The SQS message the REST API's `POST /orders` integration makes of it (`partnerId` String, `receivedAt` Number). */
 const queued = (
-  { orderId, partnerId, receivedAt, order }: Sent,
+  { messageId, partnerId, receivedAt, order }: Sent,
   options: Partial<SqsMessageOptions> = {},
-): SqsMessageOptions => ({ body: order, messageAttributes: { orderId, partnerId, receivedAt }, ...options });
+): SqsMessageOptions => ({
+  messageId,
+  body: order,
+  messageAttributes: { partnerId, receivedAt },
+  ...options,
+});
 
 const batch = (...messages: (Sent | SqsMessageOptions)[]) =>
   sqsEvent(messages.map((sent) => ('body' in sent ? sent : queued(sent))));
 
+const stored = async (orderId: string) => (await getOrder(orderId)) as StoredOrder | undefined;
+
 describe('ProcessPartnerOrdersFunction on DynamoDB Local', () => {
-  test('places a valid message as a priced order of partner#<partnerId>', async () => {
+  test('places a valid message as a priced order of partner#<partnerId>, under its MessageId', async () => {
     const partner = newPartner();
     const sent = message(partner, {
       order: { items: [{ productId: cup.productId, quantity: 3 }], note: 'Dock 4' },
@@ -67,7 +79,7 @@ describe('ProcessPartnerOrdersFunction on DynamoDB Local', () => {
     expect(await deliver(batch(sent))).toEqual([]);
 
     const expected: OrderRecord = {
-      orderId: sent.orderId,
+      orderId: sent.messageId,
       customerId: `partner#${partner}`,
       status: 'PLACED',
       items: [{ productId: cup.productId, name: 'Espresso cup', quantity: 3, unitPrice: cup.price }],
@@ -76,55 +88,69 @@ describe('ProcessPartnerOrdersFunction on DynamoDB Local', () => {
       createdAt: new Date(sent.receivedAt).toISOString(),
       source: 'partner',
     };
-    expect(await getOrder(sent.orderId)).toEqual(expected);
+    expect(await getOrder(sent.messageId)).toEqual(expected);
     expect(await ordersOf(`partner#${partner}`)).toEqual([expected]);
   });
 
   test('a redelivered message leaves exactly one order, and both deliveries succeed', async () => {
     const partner = newPartner();
     const sent = message(partner);
-    const messageId = randomUUID();
 
-    expect(await deliver(batch(queued(sent, { messageId })))).toEqual([]);
-    const first = await getOrder(sent.orderId);
-    expect(await deliver(batch(queued(sent, { messageId, receiveCount: 2 })))).toEqual([]);
+    expect(await deliver(batch(sent))).toEqual([]);
+    const first = await getOrder(sent.messageId);
+    expect(await deliver(batch(queued(sent, { receiveCount: 2 })))).toEqual([]);
 
     expect(await ordersOf(`partner#${partner}`)).toHaveLength(1);
-    expect(await getOrder(sent.orderId)).toEqual(first);
+    expect(await getOrder(sent.messageId)).toEqual(first);
     expect(first?.total).toEqual({ amount: 2 * 1250 + 480, currency: 'EUR' });
   });
 
-  test('an order id taken by another customer fails the record and leaves that order alone', async () => {
+  test("a message id that holds another partner's order fails the record and leaves that order alone", async () => {
     const owner = newPartner();
     const sent = message(owner);
     expect(await deliver(batch(sent))).toEqual([]);
-    const original = await getOrder(sent.orderId);
+    const original = await getOrder(sent.messageId);
 
     const event = batch({ ...sent, partnerId: newPartner() });
     expect(await deliver(event)).toEqual([event.Records[0]?.messageId]);
-    expect(await getOrder(sent.orderId)).toEqual(original);
+    expect(await getOrder(sent.messageId)).toEqual(original);
   });
 
-  test('an unknown product fails only that record and writes nothing for it', async () => {
+  test('an unknown product is recorded as REJECTED with the reason, once, and never placed', async () => {
     const partner = newPartner();
     const good = message(partner);
+    const missing = `missing-${randomUUID()}`;
     const unknown = message(partner, {
       order: {
         items: [
           { productId: cup.productId, quantity: 1 },
-          { productId: `missing-${randomUUID()}`, quantity: 1 },
+          { productId: missing, quantity: 1 },
         ],
       },
     });
-    const event = batch(unknown, good);
 
-    expect(await deliver(event)).toEqual([event.Records[0]?.messageId]);
+    expect(await deliver(batch(unknown, good))).toEqual([]);
+    expect(await deliver(batch(queued(unknown, { receiveCount: 2 })))).toEqual([]);
 
-    expect(await getOrder(unknown.orderId)).toBeUndefined();
-    expect((await ordersOf(`partner#${partner}`)).map((order) => order.orderId)).toEqual([good.orderId]);
+    const rejected: RejectedOrderRecord = {
+      orderId: unknown.messageId,
+      customerId: `partner#${partner}`,
+      status: 'REJECTED',
+      reasons: [{ path: 'body.items.1.productId', message: `No product ${missing}` }],
+      createdAt: new Date(unknown.receivedAt).toISOString(),
+      source: 'partner',
+    };
+    expect(await stored(unknown.messageId)).toEqual(rejected);
+    const orders = (await ordersOf(`partner#${partner}`)) as StoredOrder[];
+    expect(orders.map((order) => [order.orderId, order.status]).sort()).toEqual(
+      [
+        [good.messageId, 'PLACED'],
+        [unknown.messageId, 'REJECTED'],
+      ].sort(),
+    );
   });
 
-  test('a mixed batch writes exactly the good orders', async () => {
+  test('a mixed batch places the good orders, rejects the invalid ones and fails only the unattributable', async () => {
     const partner = newPartner();
     const good = [
       message(partner),
@@ -139,26 +165,34 @@ describe('ProcessPartnerOrdersFunction on DynamoDB Local', () => {
         ],
       },
     });
+    const malformed = queued(message(partner), { body: '{"items":' });
     const event = batch(
       good[0],
       mixedCurrencies,
       good[1],
-      queued(message(partner), { body: '{"items":' }),
-      message(partner, { orderId: 'not-a-uuid' }),
+      malformed,
       good[2],
       queued(message(partner), { messageAttributes: {} }),
     );
     const ids = event.Records.map((record) => record.messageId);
 
-    const failures = await deliver(event);
+    expect(await deliver(event)).toEqual([ids[5]]);
 
-    expect(failures.sort()).toEqual([ids[1], ids[3], ids[4], ids[6]].sort());
-    const placed = await ordersOf(`partner#${partner}`);
-    expect(placed.map((order) => order.orderId).sort()).toEqual(good.map((order) => order.orderId).sort());
-    expect(placed.find((order) => order.orderId === good[2].orderId)?.total).toEqual({
-      amount: 4 * 480,
-      currency: 'EUR',
+    const settled = (await ordersOf(`partner#${partner}`)) as StoredOrder[];
+    const statusOf = Object.fromEntries(settled.map((order) => [order.orderId, order.status]));
+    expect(statusOf).toEqual({
+      [good[0].messageId]: 'PLACED',
+      [good[1].messageId]: 'PLACED',
+      [good[2].messageId]: 'PLACED',
+      [mixedCurrencies.messageId]: 'REJECTED',
+      [String(malformed.messageId)]: 'REJECTED',
     });
-    expect(await getOrder(mixedCurrencies.orderId)).toBeUndefined();
+    expect(settled.find((order) => order.orderId === good[2].messageId)).toMatchObject({
+      total: { amount: 4 * 480, currency: 'EUR' },
+    });
+    expect(await stored(String(malformed.messageId))).toMatchObject({
+      reasons: [{ path: 'body', message: 'The message body is not valid JSON' }],
+    });
+    expect(await getOrder(String(ids[5]))).toBeUndefined();
   });
 });

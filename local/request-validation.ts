@@ -98,7 +98,8 @@ export function caveatKeywordsOf(schema: unknown, components: Record<string, unk
     }
     const object = node as Record<string, unknown>;
     if (typeof object.$ref === 'string') visit(components[object.$ref.split('/').at(-1) ?? '']);
-    for (const keyword of Object.keys(object)) if (Object.hasOwn(MODEL_KEYWORD_CAVEATS, keyword)) found.add(keyword);
+    for (const keyword of Object.keys(object))
+      if (Object.hasOwn(MODEL_KEYWORD_CAVEATS, keyword)) found.add(keyword);
     for (const key of SCHEMA_MAPS) for (const sub of Object.values((object[key] ?? {}) as object)) visit(sub);
     for (const key of SUBSCHEMAS) visit(object[key]);
   };

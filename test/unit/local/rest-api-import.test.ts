@@ -42,10 +42,10 @@ describe('checkImportable', () => {
     expect(checkImportable(api(), WHERE)).toEqual([]);
   });
 
-  test.each([
+  test.each<[string, (imported: Editable) => void, RegExp]>([
     [
       'a stage name with a dot',
-      (imported: Editable) => {
+      (imported) => {
         imported.properties.StageName = 'v1.0';
       },
       /Properties\.StageName: the stage name "v1\.0"/,
@@ -94,7 +94,7 @@ describe('checkImportable', () => {
       },
       /get: a application\/json mapping template over 300 KB/,
     ],
-  ] as const)('refuses %s, naming it', (_what, edit, message) => {
+  ])('refuses %s, naming it', (_what, edit, message) => {
     expect(check(api(edit))).toThrow(message);
   });
 

@@ -40,14 +40,16 @@ export interface TokenOptions {
   sub: string;
   scopes?: readonly string[];
   groups?: readonly string[];
-  email?: string;
   /** Seconds; negative for an already expired token. */
   expiresIn?: number;
   /** Extra or overriding claims (e.g. `aud` for an ID-token style audience). */
   claims?: Record<string, unknown>;
 }
 
-/** Signs a token shaped like a Cognito access token (client_id, scope, cognito:groups). */
+/**
+ * Signs a token shaped like a Cognito access token (client_id, scope, cognito:groups), which carries no email
+ * (Cognito developer guide, "Understanding the access token").
+ */
 export async function signToken(key: SigningKey, options: TokenOptions): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const payload: Record<string, unknown> = {
@@ -59,7 +61,6 @@ export async function signToken(key: SigningKey, options: TokenOptions): Promise
     auth_time: now,
     jti: randomUUID(),
     ...(options.groups && options.groups.length > 0 ? { 'cognito:groups': options.groups } : {}),
-    ...(options.email ? { email: options.email } : {}),
     ...options.claims,
   };
   return new SignJWT(payload)

@@ -12,7 +12,6 @@ Prints a JWT that the offline HTTP API authoriser accepts (signed by the dev iss
   --sub <id>          subject (required)
   --scope "<a b>"     space-separated scopes, e.g. "api/orders.read api/orders.write" (repeatable)
   --group <name>      Cognito group, e.g. admin (repeatable)
-  --email <address>   email claim
   --expires-in <t>    lifetime: 3600, 90s, 30m, 1h, 7d (default 1h); an expired token: --expires-in=-5m
   --audience <id>     client id to put in client_id (default: the authoriser's first audience)
   --state-dir <dir>   where npm run dev keeps its signing key (default .local)
@@ -23,7 +22,6 @@ const { values } = parseArgs({
     sub: { type: 'string' },
     scope: { type: 'string', multiple: true, default: [] },
     group: { type: 'string', multiple: true, default: [] },
-    email: { type: 'string' },
     'expires-in': { type: 'string', default: '1h' },
     audience: { type: 'string' },
     'state-dir': { type: 'string', default: '.local' },
@@ -56,7 +54,6 @@ const token = await signToken(key, {
   sub: values.sub,
   scopes: values.scope.flatMap((scope) => scope.split(/\s+/)).filter(Boolean),
   groups: values.group,
-  email: values.email,
   expiresIn: parseDuration(values['expires-in']),
 });
 process.stdout.write(`${token}\n`);

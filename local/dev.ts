@@ -1,10 +1,13 @@
-import { type FSWatcher, mkdirSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { type FSWatcher, fstatSync, mkdirSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startChatPage } from './chat-page.ts';
-import { startDynamoDbLocal } from './dynamodb.ts';
+import { type ChatPage, startChatPage } from './chat-page.ts';
+import { type DynamoDbLocal, recordedDynamoDbLocal, startDynamoDbLocal, stopLeftover } from './dynamodb.ts';
 import { DEV_SIGNING_KEY_FILE, loadOrCreateSigningKey } from './issuer.ts';
+import { conflictLine, type PortUse, portConflicts } from './ports.ts';
+import { createResolver } from './resolver.ts';
 import { seedTables } from './seed.ts';
+import { loadTemplate, type Resolver } from './template.ts';
 
 const HELP = `npm run dev -- [options]
 
@@ -50,11 +53,160 @@ if (values.help) {
   process.exit(0);
 }
 
+// Output that goes away (piped into `head`, a reader that quit) is no reason to stop serving or to skip the
+// clean-up: a write to a closed pipe fails with EPIPE, which would otherwise be an uncaught error.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+
 const started = performance.now();
 const STATE_DIR = resolve(values['state-dir']);
 const STACK_FILE = join(STATE_DIR, 'stack.json');
 const SIGNING_KEY_FILE = join(STATE_DIR, DEV_SIGNING_KEY_FILE);
 const dynamoDataDir = join(STATE_DIR, 'dynamodb');
+const DYNAMODB_PID_FILE = join(STATE_DIR, 'dynamodb.pid');
+/** The state folder as the user would type it: relative inside the project, absolute elsewhere. */
+const STATE_DIR_SHOWN = relative(process.cwd(), STATE_DIR).startsWith('..')
+  ? STATE_DIR
+  : relative(process.cwd(), STATE_DIR) || '.';
+
+/** What has started so far: a stop at any moment, start-up included, stops exactly these. */
+const startedParts: {
+  dynamodb?: Promise<DynamoDbLocal>;
+  cloud?: { stop(): Promise<void> };
+  chatPage?: ChatPage;
+  watchers: FSWatcher[];
+} = { watchers: [] };
+let stopping = false;
+let portUses: PortUse[] = [];
+
+/** Stops what runs, then exits; a stop that hangs is cut short after 10 s (the JVM's guard still kills it). */
+async function stop(code: number, reason: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write(`\nStopping (${reason})…\n`);
+  setTimeout(() => process.exit(code), 10_000).unref();
+  for (const watcher of startedParts.watchers) watcher.close();
+  await startedParts.chatPage?.stop();
+  if (startedParts.cloud) await startedParts.cloud.stop();
+  else await startedParts.dynamodb?.then((dynamodb) => dynamodb.stop()).catch(() => undefined);
+  process.exit(code);
+}
+
+/** A mistake in the command line: its message says what to change, a stack would only hide it. */
+class OptionError extends Error {}
+
+/**
+ * Any failure, at start or later, stops everything that runs and exits 1. A port taken after the check before
+ * start (a race) gets the same one line as a port taken before it.
+ */
+function fail(error: unknown): void {
+  if (stopping) return; // what fails while stopping is a consequence of stopping
+  const { code, port, syscall } = error as { code?: unknown; port?: unknown; syscall?: unknown };
+  const listenFailed = code === 'EADDRINUSE' || (code === 'EACCES' && syscall === 'listen');
+  const use = portUses.find((candidate) => candidate.port === port && candidate.port !== 0);
+  const line =
+    use && listenFailed
+      ? conflictLine(use, String(code))
+      : error instanceof OptionError
+        ? error.message
+        : ((error as Error).stack ?? String(error));
+  process.stderr.write(`${line}\n`);
+  if (startedParts.dynamodb) void stop(1, 'after the error above');
+  else process.exit(1);
+}
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
+
+for (const [signal, reason] of [
+  ['SIGINT', 'Ctrl-C'],
+  ['SIGTERM', 'SIGTERM'],
+  ['SIGHUP', 'SIGHUP: the terminal closed'],
+] as const) {
+  process.on(signal, () => void stop(0, reason));
+}
+
+// A program that runs npm run dev through a pipe closes it to say stop, or closes it by exiting: either way
+// nobody is left to press Ctrl-C. A terminal, /dev/null (`npm run dev &` in a script) or a file is no such
+// pipe, and its end of input means nothing.
+const input = fstatSync(0);
+if (input.isFIFO() || input.isSocket()) {
+  process.stdin.on('end', () => void stop(0, 'stdin closed')).on('error', () => void stop(0, 'stdin closed'));
+  process.stdin.resume();
+}
+
+const parameters = Object.fromEntries(
+  values.parameter.map((pair) => {
+    const index = pair.indexOf('=');
+    if (index < 1) throw new OptionError(`--parameter ${pair}: expected Name=Value`);
+    return [pair.slice(0, index), pair.slice(index + 1)];
+  }),
+);
+
+type PortOption = `${'http' | 'rest' | 'websocket' | 'chat' | 'issuer' | 'dynamodb' | 'sqs'}-port`;
+
+function portOption(name: PortOption): number {
+  const port = Number(values[name]);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new OptionError(`--${name} ${values[name]}: expected a port number (0-65535, 0 for any free port)`);
+  return port;
+}
+
+/** Every port the cloud will open, as OfflineCloud.start assigns them: further APIs of a kind take the next. */
+function portUsesOf(resolver: Resolver): PortUse[] {
+  const idsOf = (type: string) =>
+    Object.entries(resolver.template.Resources)
+      .filter(([id, resource]) => resource.Type === type && resolver.exists(id))
+      .map(([id]) => id);
+  const consecutive = (type: string, option: PortOption, kind: string) =>
+    idsOf(type).map((id, index) => {
+      const first = portOption(option);
+      return { port: first && first + index, part: `${kind} ${id}`, flag: `--${option}` };
+    });
+  const webSocketApis = consecutive('AWS::ApiGatewayV2::Api', 'websocket-port', 'WebSocket API');
+  return [
+    ...consecutive('AWS::Serverless::HttpApi', 'http-port', 'HTTP API'),
+    ...consecutive('AWS::Serverless::Api', 'rest-port', 'REST API'),
+    ...webSocketApis,
+    ...(webSocketApis.length > 0
+      ? [{ port: portOption('chat-port'), part: 'chat page', flag: '--chat-port' }]
+      : []),
+    { port: portOption('issuer-port'), part: 'JWT issuer', flag: '--issuer-port' },
+    {
+      port: portOption('dynamodb-port'),
+      part: 'DynamoDB Local',
+      flag: '--dynamodb-port',
+      everyInterface: true,
+    },
+    { port: portOption('sqs-port'), part: 'SQS emulator', flag: '--sqs-port' },
+  ];
+}
+
+portUses = portUsesOf(createResolver(loadTemplate(resolve('template.yaml')), parameters));
+
+/**
+ * Before anything slow starts: a DynamoDB Local that an earlier npm run dev of this state folder left behind
+ * (its owner is gone) is stopped; one whose owner still runs, and every taken port, is a line naming it.
+ */
+async function checkBeforeStart(): Promise<void> {
+  const conflicts: string[] = [];
+  const recorded = recordedDynamoDbLocal(DYNAMODB_PID_FILE, dynamoDataDir);
+  if (recorded?.owner) {
+    conflicts.push(
+      `the state folder ${STATE_DIR_SHOWN} is in use by another npm run dev (pid ${recorded.owner}). Stop it, or pass --state-dir <another folder>.`,
+    );
+  } else if (recorded) {
+    await stopLeftover(recorded.pid);
+    process.stdout.write(
+      `Stopped DynamoDB Local (pid ${recorded.pid}), which an earlier npm run dev left running on ${STATE_DIR_SHOWN}\n`,
+    );
+  }
+  conflicts.push(...(await portConflicts(portUses)));
+  if (conflicts.length === 0) return;
+  process.stderr.write(`${conflicts.join('\n')}\n`);
+  process.exit(1);
+}
+
+await checkBeforeStart();
+mkdirSync(STATE_DIR, { recursive: true });
 if (values.fresh) rmSync(dynamoDataDir, { recursive: true, force: true });
 
 const colours = [36, 33, 35, 32, 34, 91, 92, 93, 94, 95, 96];
@@ -65,7 +217,12 @@ const log = (functionName: string, line: string) => {
 };
 
 // The DynamoDB Local JVM is the long pole of start-up: it starts before the rest of the offline cloud loads.
-const dynamodb = startDynamoDbLocal({ port: Number(values['dynamodb-port']), dataDir: dynamoDataDir });
+const dynamodb = startDynamoDbLocal({
+  port: portOption('dynamodb-port'),
+  dataDir: dynamoDataDir,
+  pidFile: DYNAMODB_PID_FILE,
+});
+startedParts.dynamodb = dynamodb;
 dynamodb.catch(() => undefined);
 const { OfflineCloud } = await import('./cloud.ts');
 
@@ -74,22 +231,17 @@ const cloud = await OfflineCloud.start({
   dynamodb,
   signingKey: await loadOrCreateSigningKey(SIGNING_KEY_FILE),
   ports: {
-    httpApi: Number(values['http-port']),
-    restApi: Number(values['rest-port']),
-    websocket: Number(values['websocket-port']),
-    issuer: Number(values['issuer-port']),
-    sqs: Number(values['sqs-port']),
+    httpApi: portOption('http-port'),
+    restApi: portOption('rest-port'),
+    websocket: portOption('websocket-port'),
+    issuer: portOption('issuer-port'),
+    sqs: portOption('sqs-port'),
   },
-  parameters: Object.fromEntries(
-    values.parameter.map((pair) => {
-      const index = pair.indexOf('=');
-      if (index < 1) throw new Error(`--parameter ${pair}: expected Name=Value`);
-      return [pair.slice(0, index), pair.slice(index + 1)];
-    }),
-  ),
+  parameters,
   maxConcurrency: Number(values.concurrency),
   log,
 });
+startedParts.cloud = cloud;
 
 if (values.seed) {
   const written = await seedTables(cloud.dynamodb.client, cloud.resolver, resolve('local/seed.json'));
@@ -101,9 +253,10 @@ const chatPage = chatApi
   ? await startChatPage({
       webSocketUrl: chatApi.url,
       mintToken: (sub) => cloud.mintToken({ sub }),
-      port: Number(values['chat-port']),
+      port: portOption('chat-port'),
     })
   : undefined;
+startedParts.chatPage = chatPage;
 
 function writeStackFile(): void {
   mkdirSync(STATE_DIR, { recursive: true });
@@ -191,7 +344,6 @@ process.stdout.write(
   `Ready in ${((performance.now() - started) / 1000).toFixed(1)} s. Ctrl-C stops everything.\n`,
 );
 
-const watchers: FSWatcher[] = [];
 if (values.watch) {
   let changed = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
@@ -227,7 +379,7 @@ if (values.watch) {
       });
     }, 75);
   };
-  watchers.push(
+  startedParts.watchers.push(
     watch('functions', { recursive: true }, (_event, file) => {
       if (file) changed.add(join('functions', file.toString()));
       schedule();
@@ -237,17 +389,4 @@ if (values.watch) {
       schedule();
     }),
   );
-}
-
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, async () => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write('\nStopping…\n');
-    for (const watcher of watchers) watcher.close();
-    await chatPage?.stop();
-    await cloud.stop();
-    process.exit(0);
-  });
 }

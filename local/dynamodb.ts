@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import {
@@ -12,7 +12,8 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { freePort } from './ports.ts';
+import { assertPortFree, freePort } from './ports.ts';
+import { processInfo } from './processes.ts';
 import { type JsonObject, LOCAL_CREDENTIALS, type Resolver } from './template.ts';
 
 const REQUIRED_JAVA = 17;
@@ -47,13 +48,17 @@ export function checkJava(): void {
 
 /**
  * Starts the official DynamoDB Local: in memory by default, or persisted in `dataDir`. One shared database,
- * so every credential and region sees the same tables.
+ * so every credential and region sees the same tables. It never uses a DynamoDB Local it did not start: a
+ * taken port is a PortInUseError before any JVM starts (another one on the port would answer the readiness
+ * poll while ours fails to bind). The JVM dies with this process however this process dies (see guard).
+ * With `pidFile`, the JVM's pid is recorded there for recordedDynamoDbLocal, and removed when it stops.
  */
 export async function startDynamoDbLocal(
-  options: { port?: number; dataDir?: string } = {},
+  options: { port?: number; dataDir?: string; pidFile?: string } = {},
 ): Promise<DynamoDbLocal> {
   checkJava();
   const home = dynamoDbLocalHome();
+  if (options.port) await assertPortFree({ port: options.port, part: PART, everyInterface: true });
   const port = options.port || (await freePort());
   const storage = options.dataDir ? ['-dbPath', resolve(options.dataDir)] : ['-inMemory'];
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
@@ -67,6 +72,11 @@ export async function startDynamoDbLocal(
   });
   const launch = async (): Promise<ChildProcess> => {
     const { child, output } = spawnJvm(home, port, storage);
+    guard(child);
+    if (options.pidFile && child.pid !== undefined) {
+      const record: PidRecord = { pid: child.pid, parent: process.pid };
+      writeFileSync(options.pidFile, `${JSON.stringify(record)}\n`);
+    }
     try {
       await waitUntilReady(client, child, output);
     } catch (error) {
@@ -87,8 +97,90 @@ export async function startDynamoDbLocal(
       await whileDown?.();
       child = await launch();
     },
-    stop: () => stopProcess(child).finally(() => client.destroy()),
+    stop: () =>
+      stopProcess(child).finally(() => {
+        client.destroy();
+        if (options.pidFile) rmSync(options.pidFile, { force: true });
+      }),
   };
+}
+
+const PART = 'DynamoDB Local';
+
+/** What `pidFile` holds: the JVM, and the process that started it (its owner while that one lives). */
+interface PidRecord {
+  pid: number;
+  parent: number;
+}
+
+/**
+ * The DynamoDB Local recorded in `pidFile`, if it is still running and its command line is really DynamoDB
+ * Local on `dataDir` (a pid is reused once its process is gone). `owner` is the process that started it, while
+ * that one is still its parent; without one it is a leftover, safe to stop with stopLeftover.
+ */
+export function recordedDynamoDbLocal(
+  pidFile: string,
+  dataDir: string,
+): { pid: number; owner: number | undefined } | undefined {
+  let record: PidRecord;
+  try {
+    record = JSON.parse(readFileSync(pidFile, 'utf8')) as PidRecord;
+  } catch {
+    return undefined;
+  }
+  const jvm = processInfo(record.pid);
+  const ours =
+    jvm?.commandLine.includes('DynamoDBLocal.jar') && jvm.commandLine.includes(`-dbPath ${resolve(dataDir)}`);
+  if (!jvm || !ours) {
+    rmSync(pidFile, { force: true });
+    return undefined;
+  }
+  return { pid: jvm.pid, owner: jvm.parent === record.parent ? record.parent : undefined };
+}
+
+/** Stops a process that is not our child (so there is no exit event): SIGTERM, then SIGKILL after 5 s. */
+export async function stopLeftover(pid: number): Promise<void> {
+  const gone = async (deadline: number) => {
+    while (Date.now() < deadline) {
+      if (!processInfo(pid)) return true;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return false;
+  };
+  const send = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(pid, signal);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error; // it ended meanwhile
+    }
+  };
+  send('SIGTERM');
+  if (await gone(Date.now() + 5_000)) return;
+  send('SIGKILL');
+  await gone(Date.now() + 5_000);
+}
+
+/**
+ * A watcher that SIGKILLs the JVM when its stdin pipe from this process closes: the kernel closes it however
+ * this process ends, kill -9 and crashes included, so no JVM outlives us to hold the port and the data
+ * folder. It is /bin/sh rather than node so that `killall node` does not take it down with us, and it ignores
+ * Ctrl-C and hang-ups, which reach the whole foreground group: stopping on those is this process's job. It is
+ * killed as soon as the JVM exits, so it can never kill a later process that reuses the pid. (Windows has no
+ * /bin/sh; there only the pid file of `npm run dev` finds a leftover.)
+ */
+function guard(jvm: ChildProcess): void {
+  if (process.platform === 'win32' || jvm.pid === undefined) return;
+  const watcher = spawn(
+    '/bin/sh',
+    [
+      '-c',
+      'trap "" INT HUP; while read -r _; do :; done; kill -KILL "$1"',
+      'dynamodb-local-guard',
+      String(jvm.pid),
+    ],
+    { stdio: ['pipe', 'ignore', 'ignore'] },
+  );
+  jvm.once('exit', () => watcher.kill('SIGKILL'));
 }
 
 function spawnJvm(

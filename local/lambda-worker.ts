@@ -3,6 +3,12 @@ import https from 'node:https';
 import { syncBuiltinESMExports } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
+import {
+  installLambdaGlobals,
+  isStreamingHandler,
+  type ResponseSink,
+  runStreamingHandler,
+} from './lambda-response-stream.ts';
 
 /** One Lambda execution environment: the function's bundle, imported once, then invoked once at a time. */
 interface WorkerConfig {
@@ -21,13 +27,17 @@ interface Invocation {
   requestId: string;
   deadline: number;
   event: unknown;
+  /** InvokeWithResponseStream rather than Invoke: the response goes back chunk by chunk as it is written. */
+  streaming: boolean;
 }
 
-type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+type Handler = (...args: unknown[]) => unknown;
 
 const config = workerData as WorkerConfig;
 if (process.env.NODE_OPTIONS?.includes('--enable-source-maps')) process.setSourceMapsEnabled(true);
 if (config.issuerUrl) redirectCognitoJwks(config.issuerUrl);
+// Before the bundle loads: a streaming handler calls awslambda.streamifyResponse as its module initialises.
+installLambdaGlobals();
 
 /**
  * Offline, Cognito's public JWKS (`https://cognito-idp.<region>.amazonaws.com/<pool id>/.well-known/jwks.json`)
@@ -77,7 +87,7 @@ const handlerReady: Promise<Handler> = import(pathToFileURL(config.bundle).href)
 // An import that fails is reported by each invocation (below), not as an unhandled rejection that kills the worker.
 handlerReady.catch(() => undefined);
 
-parentPort?.on('message', async ({ id, requestId, deadline, event }: Invocation) => {
+parentPort?.on('message', async ({ id, requestId, deadline, event, streaming }: Invocation) => {
   const context = {
     callbackWaitsForEmptyEventLoop: true,
     functionName: config.functionName,
@@ -92,17 +102,53 @@ parentPort?.on('message', async ({ id, requestId, deadline, event }: Invocation)
     fail: () => undefined,
     succeed: () => undefined,
   };
+  const post = (message: Record<string, unknown>) => parentPort?.postMessage({ id, ...message });
   try {
     const handler = await handlerReady;
-    const result = await handler(event, context);
-    parentPort?.postMessage({ id, ok: true, result });
+    if (streaming) {
+      await respondStreaming(handler, event, context, {
+        // A copy of the chunk's own bytes: a small Buffer is a view of a shared pool, all of which would be cloned.
+        write: (chunk) => post({ chunk: new Uint8Array(chunk) }),
+        end: () => post({ end: true }),
+      });
+      post({ ok: true });
+    } else {
+      post({ ok: true, result: await respondBuffered(handler, event, context) });
+    }
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error));
     console.error(`${requestId}\tERROR\tInvoke Error\t${failure.stack ?? failure.message}`);
-    parentPort?.postMessage({
-      id,
-      ok: false,
-      error: { errorType: failure.name, errorMessage: failure.message },
-    });
+    post({ ok: false, error: { errorType: failure.name, errorMessage: failure.message } });
   }
 });
+
+/**
+ * InvokeWithResponseStream: a streaming handler's bytes go back as it writes them. A handler that does not stream
+ * answers in one chunk, its result as the JSON payload Invoke would return (how Lambda itself answers that case is
+ * not documented).
+ */
+async function respondStreaming(
+  handler: Handler,
+  event: unknown,
+  context: unknown,
+  sink: ResponseSink,
+): Promise<void> {
+  if (isStreamingHandler(handler)) return runStreamingHandler(handler, event, context, sink);
+  sink.write(Buffer.from(JSON.stringify(await handler(event, context)) ?? ''));
+  sink.end();
+}
+
+/**
+ * Invoke. A streaming handler can still be invoked this way, its response then buffered ("You can still invoke your
+ * function without response streaming by directly calling the Invoke API operation", Lambda developer guide,
+ * config-rs-invoke-furls.html): the payload is every byte it wrote, prelude included.
+ */
+async function respondBuffered(handler: Handler, event: unknown, context: unknown): Promise<unknown> {
+  if (!isStreamingHandler(handler)) return handler(event, context);
+  const chunks: Buffer[] = [];
+  await runStreamingHandler(handler, event, context, {
+    write: (chunk) => chunks.push(chunk),
+    end: () => undefined,
+  });
+  return Buffer.concat(chunks).toString('utf8');
+}

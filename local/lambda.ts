@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { basename, extname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import type { InjectedFault, InvocationFaults } from './faults.ts';
@@ -165,6 +165,26 @@ interface Sandbox {
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
+  /** A streaming invocation's response: each chunk as the handler writes it, then its end. */
+  stream?: { chunk(bytes: Uint8Array): void; end(): void };
+}
+
+/** What the worker posts: a chunk or the end of a streamed response, or the invocation's outcome. */
+type WorkerMessage =
+  | { id: number; chunk: Uint8Array }
+  | { id: number; end: true }
+  | { id: number; ok: true; result?: unknown }
+  | { id: number; ok: false; error: { errorType: string; errorMessage: string } };
+
+/**
+ * An InvokeWithResponseStream invocation: `body` carries the function's bytes as it writes them and ends when its
+ * response stream ends; it is destroyed with the LambdaError when the invocation fails before that (an error, a
+ * timeout, a stopped function). `completed` resolves, whatever the outcome, when the invocation is over and its
+ * environment free again: a failure shows in `body`, or only in the function's log once the response has ended.
+ */
+export interface StreamingInvocation {
+  body: Readable;
+  completed: Promise<void>;
 }
 
 export interface LambdaConfig {
@@ -219,10 +239,42 @@ export class LocalLambda {
     for (const sandbox of this.#idle.splice(0)) this.#discard(sandbox);
   }
 
-  async invoke(event: unknown): Promise<unknown> {
+  invoke(event: unknown): Promise<unknown> {
+    return this.#withFaults(event, () => this.#invokeInSandbox(event));
+  }
+
+  /**
+   * InvokeWithResponseStream, which API Gateway uses for an integration whose responseTransferMode is STREAM
+   * ("Set up a Lambda proxy integration with payload response streaming"): the same execution environments, one
+   * invocation at a time each, the same timeout, but the response comes back as the handler writes it.
+   */
+  invokeWithResponseStream(event: unknown): StreamingInvocation {
+    const body = new Readable({ read: () => undefined });
+    // Whoever reads the body may have stopped listening (a client that went away): a failure after that must not
+    // become an unhandled 'error' event, which would end the process.
+    body.on('error', () => undefined);
+    let ended = false;
+    const stream = {
+      chunk: (bytes: Uint8Array) => body.push(Buffer.from(bytes)),
+      end: () => {
+        ended = true;
+        body.push(null);
+      },
+    };
+    const completed = this.#withFaults(event, () => this.#invokeInSandbox(event, stream)).then(
+      () => undefined,
+      (error: Error) => {
+        // Once the response has ended the client has all of it: a later failure is the invocation's alone.
+        if (!ended) body.destroy(error);
+      },
+    );
+    return { body, completed };
+  }
+
+  async #withFaults<T>(event: unknown, run: () => Promise<T>): Promise<T> {
     const fault = this.#config.faults?.draw(event);
     if (fault === 'beforeHandler') throw this.#injected(fault);
-    const result = await this.#invokeInSandbox(event);
+    const result = await run();
     if (fault === 'afterHandler') throw this.#injected(fault);
     return result;
   }
@@ -233,7 +285,7 @@ export class LocalLambda {
     return new LambdaError('InjectedFault', message);
   }
 
-  async #invokeInSandbox(event: unknown): Promise<unknown> {
+  async #invokeInSandbox(event: unknown, stream?: Pending['stream']): Promise<unknown> {
     const requestId = randomUUID();
     const sandbox = await this.#acquire();
     const id = this.#nextId++;
@@ -242,7 +294,7 @@ export class LocalLambda {
     let timer: NodeJS.Timeout | undefined;
     try {
       return await new Promise((resolvePromise, reject) => {
-        this.#pending.set(id, { resolve: resolvePromise, reject });
+        this.#pending.set(id, { resolve: resolvePromise, reject, ...(stream ? { stream } : {}) });
         timer = setTimeout(() => {
           this.#pending.delete(id);
           this.#config.log(
@@ -258,7 +310,7 @@ export class LocalLambda {
           );
         }, timeoutMs);
         sandbox.current = id;
-        sandbox.worker.postMessage({ id, requestId, deadline, event });
+        sandbox.worker.postMessage({ id, requestId, deadline, event, streaming: stream !== undefined });
       });
     } finally {
       clearTimeout(timer);
@@ -326,12 +378,15 @@ export class LocalLambda {
     this.#all.add(sandbox);
     pipeLines(worker.stdout, (line) => config.log(config.functionName, line));
     pipeLines(worker.stderr, (line) => config.log(config.functionName, line));
-    worker.on('message', ({ id, ok, result, error }) => {
-      const pending = this.#pending.get(id);
+    // Messages of an invocation that is over (timed out, stopped) find no pending entry and are dropped.
+    worker.on('message', (message: WorkerMessage) => {
+      const pending = this.#pending.get(message.id);
       if (!pending) return;
-      this.#pending.delete(id);
-      if (ok) pending.resolve(result);
-      else pending.reject(new LambdaError(error.errorType, error.errorMessage));
+      if ('chunk' in message) return pending.stream?.chunk(message.chunk);
+      if ('end' in message) return pending.stream?.end();
+      this.#pending.delete(message.id);
+      if (message.ok) pending.resolve(message.result);
+      else pending.reject(new LambdaError(message.error.errorType, message.error.errorMessage));
     });
     // A worker that dies by itself (an uncaught exception, process.exit), busy or idle, leaves the pool at
     // once and fails its invocation; one discarded on purpose has left the pool already and is ignored.

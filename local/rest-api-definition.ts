@@ -8,6 +8,7 @@ import {
   type RequestValidatorSettings,
 } from './request-validation.ts';
 import { ApiGatewayImportError, checkImportable, KNOWN_ISSUES } from './rest-api-import.ts';
+import { MAX_MINIMUM_COMPRESSION_SIZE } from './rest-compression.ts';
 import type { Json, JsonObject, Resolver } from './template.ts';
 import { UnsupportedTemplateError } from './template.ts';
 import type { ApiKeyDefinition, Throttle, UsagePlanDefinition } from './usage-plans.ts';
@@ -35,6 +36,8 @@ export interface Integration {
   responses: IntegrationResponse[];
   cacheKeyParameters: string[];
   timeoutMs: number;
+  /** BUFFERED (the default) answers once the integration has answered; STREAM forwards it as it arrives. */
+  responseTransferMode: 'BUFFERED' | 'STREAM';
 }
 
 export interface RestMethod {
@@ -66,6 +69,8 @@ export interface RestApiConfig {
   methods: RestMethod[];
   gatewayResponses: Record<string, GatewayResponse>;
   cacheClusterEnabled: boolean;
+  /** `MinimumCompressionSize`: responses of at least this many bytes are compressed; undefined: never. */
+  minimumCompressionSize: number | undefined;
   schemas: Record<string, unknown>;
   apiKeys: ApiKeyDefinition[];
   usagePlans: UsagePlanDefinition[];
@@ -75,6 +80,8 @@ export interface RestApiConfig {
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 const DEFAULT_TIMEOUT_MS = 29_000;
+/** "When you use response streaming, you can configure the integration timeout up to 15 minutes." */
+const MAX_STREAM_TIMEOUT_MS = 900_000;
 const DEFAULT_CACHE_TTL = 300;
 
 /** The local value of an API key: its `Value` when the template sets one, else a stable local-only value. */
@@ -120,6 +127,7 @@ export function restApiDefinitions(resolver: Resolver, templateDir: string): Res
         methods,
         gatewayResponses: gatewayResponsesOf(definition['x-amazon-apigateway-gateway-responses']),
         cacheClusterEnabled,
+        minimumCompressionSize: minimumCompressionSizeOf(properties.MinimumCompressionSize, where),
         schemas,
         ...usagePlansOf(resolver, apiId, stage),
         warnings: [
@@ -129,6 +137,23 @@ export function restApiDefinitions(resolver: Resolver, templateDir: string): Res
         ],
       };
     });
+}
+
+/**
+ * The compression threshold, refused outside the range API Gateway accepts, with its words (recorded against AWS:
+ * LocalStack test_apigateway_api.py TestApiGatewayApiRestApi::test_update_rest_api_compression).
+ */
+function minimumCompressionSizeOf(value: Json | undefined, where: string): number | undefined {
+  if (value === undefined) return undefined;
+  const size = Number(value);
+  if (!Number.isInteger(size) || size < 0 || size > MAX_MINIMUM_COMPRESSION_SIZE) {
+    throw new ApiGatewayImportError(
+      `${where}.MinimumCompressionSize`,
+      `${JSON.stringify(value)}: "Invalid minimum compression size, must be between 0 and ${MAX_MINIMUM_COMPRESSION_SIZE}"`,
+      'LocalStack TestApiGatewayApiRestApi::test_update_rest_api_compression',
+    );
+  }
+  return size;
 }
 
 /**
@@ -261,6 +286,23 @@ function methodsOf(
         ...(settings.get('* /*') ?? {}),
         ...(settings.get(`${httpMethod} ${resourcePath}`) ?? {}),
       };
+      const caching = {
+        // Only GET is cached unless a method says otherwise, and nothing is without a cache cluster.
+        enabled: cacheClusterEnabled && (effective.cachingEnabled ?? false),
+        ttlSeconds: effective.ttlSeconds ?? DEFAULT_CACHE_TTL,
+      };
+      const integration = checkedAgainstMethodResponses(
+        integrationOf(operation['x-amazon-apigateway-integration'], operationWhere),
+        methodResponsesOf(operation, operationWhere),
+        operationWhere,
+      );
+      if (integration.responseTransferMode === 'STREAM' && caching.enabled) {
+        throw new UnsupportedTemplateError(
+          `${where.replace(/\.DefinitionBody$/, '')}.MethodSettings`,
+          `CachingEnabled for ${httpMethod} ${resourcePath}, a STREAM integration (endpoint caching is among what ` +
+            `response streaming does not support: ${RESPONSE_STREAMING}; set CachingEnabled: false for it)`,
+        );
+      }
       methods.push({
         httpMethod,
         resourcePath,
@@ -275,16 +317,8 @@ function methodsOf(
             .filter(([, media]) => media.schema !== undefined)
             .map(([mediaType, media]) => [mediaType.toLowerCase(), media.schema]),
         ),
-        integration: checkedAgainstMethodResponses(
-          integrationOf(operation['x-amazon-apigateway-integration'], operationWhere),
-          methodResponsesOf(operation, operationWhere),
-          operationWhere,
-        ),
-        caching: {
-          // Only GET is cached unless a method says otherwise, and nothing is without a cache cluster.
-          enabled: cacheClusterEnabled && (effective.cachingEnabled ?? false),
-          ttlSeconds: effective.ttlSeconds ?? DEFAULT_CACHE_TTL,
-        },
+        integration,
+        caching,
         throttle: effective.throttle,
       });
     }
@@ -362,6 +396,9 @@ function dereference(value: JsonObject, components: JsonObject): JsonObject {
 
 const LAMBDA_URI =
   /:lambda:path\/2015-03-31\/functions\/arn:[\w-]+:lambda:[\w-]+:\d+:function:([\w-]+)\/invocations$/;
+/** InvokeWithResponseStream, which a Lambda proxy integration for response streaming calls. */
+const LAMBDA_STREAMING_URI =
+  /:lambda:path\/2021-11-15\/functions\/arn:[\w-]+:lambda:[\w-]+:\d+:function:([\w-]+)\/response-streaming-invocations$/;
 const SQS_URI = /:sqs:path\/\d+\/([\w.-]+)$/;
 const DYNAMODB_URI = /:dynamodb:action\/(\w+)$/;
 
@@ -375,6 +412,8 @@ function integrationOf(value: Json | undefined, where: string): Integration {
   if (type === 'mock') target = { service: 'mock' };
   else if (type === 'aws_proxy' && LAMBDA_URI.test(uri))
     target = { service: 'lambda', functionName: LAMBDA_URI.exec(uri)?.[1] ?? '' };
+  else if (type === 'aws_proxy' && LAMBDA_STREAMING_URI.test(uri))
+    target = { service: 'lambda', functionName: LAMBDA_STREAMING_URI.exec(uri)?.[1] ?? '' };
   else if (type === 'aws' && SQS_URI.test(uri))
     target = { service: 'sqs', queueName: SQS_URI.exec(uri)?.[1] ?? '' };
   else if (type === 'aws' && DYNAMODB_URI.test(uri))
@@ -385,6 +424,14 @@ function integrationOf(value: Json | undefined, where: string): Integration {
       `a ${type} integration with the URI ${uri} (offline: mock, Lambda proxy, SQS path and DynamoDB action)`,
     );
   }
+  const timeoutMs = Number(integration.timeoutInMillis ?? DEFAULT_TIMEOUT_MS);
+  const responseTransferMode = transferModeOf(
+    integration,
+    type,
+    uri,
+    timeoutMs,
+    `${where}.x-amazon-apigateway-integration`,
+  );
   return {
     type: type as Integration['type'],
     target,
@@ -402,8 +449,69 @@ function integrationOf(value: Json | undefined, where: string): Integration {
       }),
     ),
     cacheKeyParameters: ((integration.cacheKeyParameters ?? []) as Json[]).map(String),
-    timeoutMs: Number(integration.timeoutInMillis ?? DEFAULT_TIMEOUT_MS),
+    timeoutMs,
+    responseTransferMode,
   };
+}
+
+const RESPONSE_STREAMING =
+  'API Gateway developer guide, "Stream the integration response for your proxy integrations"';
+const LAMBDA_STREAMING =
+  'API Gateway developer guide, "Set up a Lambda proxy integration with payload response streaming"';
+
+/**
+ * The integration's responseTransferMode (BUFFERED unless it says STREAM). Refused: a value API Gateway does not
+ * have, STREAM where it cannot apply or beyond its limits, and pairings of mode and Lambda URI whose outcome AWS
+ * does not document.
+ */
+function transferModeOf(
+  integration: JsonObject,
+  type: string,
+  uri: string,
+  timeoutMs: number,
+  where: string,
+): Integration['responseTransferMode'] {
+  const mode = String(integration.responseTransferMode ?? 'BUFFERED');
+  const refuse = (problem: string, source: string) => {
+    throw new ApiGatewayImportError(`${where}.responseTransferMode`, problem, source);
+  };
+  if (mode !== 'BUFFERED' && mode !== 'STREAM')
+    refuse(`"${mode}": the transfer mode is BUFFERED or STREAM`, 'API Gateway API reference, Integration');
+  const streamingUri = LAMBDA_STREAMING_URI.test(uri);
+  if (mode === 'BUFFERED') {
+    if (streamingUri)
+      throw new UnsupportedTemplateError(
+        `${where}.uri`,
+        'a response-streaming-invocations URI without responseTransferMode: STREAM (what API Gateway does with ' +
+          `it is undocumented; ${LAMBDA_STREAMING})`,
+      );
+    return 'BUFFERED';
+  }
+  if (type !== 'aws_proxy' && type !== 'http_proxy')
+    refuse(
+      `STREAM on a ${type} integration: response streaming is only for HTTP_PROXY and AWS_PROXY integrations`,
+      RESPONSE_STREAMING,
+    );
+  if (!streamingUri)
+    throw new UnsupportedTemplateError(
+      `${where}.uri`,
+      'responseTransferMode: STREAM with the buffered Invoke URI (API Gateway streams a Lambda function through ' +
+        'InvokeWithResponseStream, arn:aws:apigateway:<region>:lambda:path/2021-11-15/functions/<function ARN>/' +
+        `response-streaming-invocations; what it does with the Invoke URI is undocumented; ${LAMBDA_STREAMING})`,
+    );
+  if (timeoutMs > MAX_STREAM_TIMEOUT_MS)
+    refuse(
+      `timeoutInMillis ${timeoutMs}: a response is streamed for at most 15 minutes (${MAX_STREAM_TIMEOUT_MS} ms)`,
+      RESPONSE_STREAMING,
+    );
+  const responses = (integration.responses ?? {}) as Record<string, JsonObject>;
+  if (Object.values(responses).some((response) => response.responseTemplates !== undefined))
+    refuse(
+      'response templates on a STREAM integration: response transformations with VTL are not supported with ' +
+        'response streaming',
+      RESPONSE_STREAMING,
+    );
+  return 'STREAM';
 }
 
 function gatewayResponsesOf(value: Json | undefined): Record<string, GatewayResponse> {

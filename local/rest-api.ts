@@ -13,12 +13,13 @@ import {
   readBody,
   TEXT_CONTENT,
 } from './gateway-http.ts';
-import type { FunctionRegistry } from './http-api.ts';
-import { LambdaError } from './lambda.ts';
+import { LambdaError, type LocalLambda } from './lambda.ts';
 import { createValidator, type ValidationOutcome } from './request-validation.ts';
 import { ResponseCache } from './response-cache.ts';
 import type { Integration, RestApiConfig, RestMethod } from './rest-api-definition.ts';
 import { staticValue } from './rest-api-definition.ts';
+import { awaitPrelude, type StreamedReply, sendStreamed } from './rest-api-stream.ts';
+import { type CompressionContext, compressResponse, decodeRequestBody } from './rest-compression.ts';
 import { dynamodbAction, type IntegrationResult, sqsSendMessage } from './rest-integrations.ts';
 import { type CompiledPath, comparePathRank, compilePath, matchPath } from './route-path.ts';
 import { signedByLocalCaller } from './sigv4.ts';
@@ -27,15 +28,31 @@ import { UsagePlans } from './usage-plans.ts';
 import { MappingTemplateError, renderMappingTemplate } from './vtl.ts';
 
 /** What the REST API's AWS integrations talk to offline. */
+/**
+ * Where an integration finds its function: Invoke, and InvokeWithResponseStream for a STREAM integration (the cloud
+ * passes its LocalLambdas; a test's fake may offer Invoke only).
+ */
+export interface RestFunctionRegistry {
+  get(
+    functionName: string,
+  ): (Pick<LocalLambda, 'invoke'> & Partial<Pick<LocalLambda, 'invokeWithResponseStream'>>) | undefined;
+}
+
 export interface RestBackends {
-  functions: FunctionRegistry;
+  functions: RestFunctionRegistry;
   sqs: SQSClient;
   /** Local queue URLs by queue name. */
   queueUrls: () => Record<string, string>;
   dynamodbEndpoint: string;
 }
 
-type Reply = { statusCode: number; headers: Record<string, string>; body: string };
+type Reply = {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  /** Made by API Gateway itself (a gateway response), which is never compressed (rest-compression.ts). */
+  gatewayResponse?: true;
+};
 
 /**
  * What AWS answers a body over the payload limit. It comes before any gateway response applies, so the
@@ -168,11 +185,26 @@ export class LocalRestApi {
     };
     const body = await readBody(request, MAX_PAYLOAD_BYTES);
     if (body === undefined) return send(response, PAYLOAD_TOO_LARGE);
-    state.body = body;
-    send(response, await this.#process(state));
+    const decoded = decodeRequestBody(body, request.headers['content-encoding'], MAX_PAYLOAD_BYTES);
+    if ('refused' in decoded) {
+      return send(
+        response,
+        decoded.refused === 'TOO_LARGE' ? PAYLOAD_TOO_LARGE : this.#gatewayResponse(decoded.refused, state),
+      );
+    }
+    state.body = decoded.body;
+    const outcome = await this.#process(state);
+    // A streamed answer has a path of its own, uncompressed: "content encoding" is among what API Gateway does not
+    // support in STREAM mode ("Stream the integration response for your proxy integrations").
+    if ('head' in outcome) return sendStreamed(response, outcome);
+    send(response, outcome, {
+      minimumCompressionSize: this.#config.minimumCompressionSize,
+      // Node joins repeated Accept-Encoding lines with commas, as RFC 9110 §5.3 combines them.
+      acceptEncoding: request.headers['accept-encoding'],
+    });
   }
 
-  async #process(state: RequestState): Promise<Reply> {
+  async #process(state: RequestState): Promise<Reply | StreamedReply> {
     const route = state.route;
     if (!route) return this.#gatewayResponse('MISSING_AUTHENTICATION_TOKEN', state);
     const { method } = route;
@@ -218,7 +250,8 @@ export class LocalRestApi {
       if (cached) return { ...cached, headers: { ...cached.headers, ...this.#ids(state) } };
     }
     const reply = await this.#integrate(method.integration, state, contentType);
-    if (cacheKey !== undefined && reply.statusCode >= 200 && reply.statusCode < 300) {
+    // A STREAM integration has no cache key (rest-api-definition.ts refuses caching one).
+    if (cacheKey !== undefined && !('head' in reply) && reply.statusCode >= 200 && reply.statusCode < 300) {
       this.cache.set(cacheKey, reply, method.caching.ttlSeconds);
     }
     return reply;
@@ -262,9 +295,12 @@ export class LocalRestApi {
     integration: Integration,
     state: RequestState,
     contentType: string | undefined,
-  ): Promise<Reply> {
-    if (integration.target.service === 'lambda')
-      return this.#invokeLambda(integration.target.functionName, state);
+  ): Promise<Reply | StreamedReply> {
+    if (integration.target.service === 'lambda') {
+      return integration.responseTransferMode === 'STREAM'
+        ? this.#streamLambda(integration.target.functionName, state, integration.timeoutMs)
+        : this.#invokeLambda(integration.target.functionName, state);
+    }
 
     // Non-proxy integrations: the request template is chosen by the request's content type.
     const mediaType = (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
@@ -386,6 +422,45 @@ export class LocalRestApi {
       // Text only: binary media types are not emulated (README: limits).
       body: isBase64Encoded === true ? Buffer.from(text, 'base64').toString('utf8') : text,
     };
+  }
+
+  /**
+   * A Lambda proxy integration with response streaming: InvokeWithResponseStream, then the answer streamed from
+   * its metadata prelude on (rest-api-stream.ts), within the integration's timeout. Until the prelude has come, a
+   * failure is answered as a buffered proxy integration answers it (502), and the timeout with 504.
+   */
+  async #streamLambda(
+    functionName: string,
+    state: RequestState,
+    timeoutMs: number,
+  ): Promise<Reply | StreamedReply> {
+    const fn = this.#backends.functions.get(functionName);
+    if (!fn?.invokeWithResponseStream)
+      return this.#gatewayResponse('DEFAULT_5XX', state, { statusCode: 500 });
+    const deadline = Date.now() + timeoutMs;
+    const { body } = fn.invokeWithResponseStream(this.#proxyEvent(state));
+    const opening = await awaitPrelude(body, deadline);
+    if (opening.kind === 'opened') {
+      const { statusCode, headers } = opening.head;
+      return {
+        head: {
+          statusCode,
+          headers: { 'content-type': 'application/json', ...headers, ...this.#ids(state) },
+        },
+        start: opening.start,
+        body,
+        deadline,
+      };
+    }
+    // Whatever the function still writes goes nowhere; the invocation runs on to its end or its timeout.
+    body.resume();
+    if (opening.kind === 'timedOut') return this.#gatewayResponse('INTEGRATION_TIMEOUT', state);
+    if (opening.kind === 'malformed')
+      console.error(
+        `[${this.#config.logicalId}] ${functionName} streamed no valid response: ${opening.reason}`,
+      );
+    else if (!(opening.error instanceof LambdaError)) throw opening.error;
+    return this.#gatewayResponse('DEFAULT_5XX', state);
   }
 
   #context(state: RequestState): Record<string, unknown> {
@@ -515,6 +590,7 @@ export class LocalRestApi {
         ...this.#ids(state),
       },
       body: template === undefined ? JSON.stringify({ message }) : substitute(template, context),
+      gatewayResponse: true,
     };
   }
 
@@ -593,7 +669,13 @@ function headersOf(request: IncomingMessage): Record<string, string[]> {
   return Object.fromEntries(headers);
 }
 
-function send(response: ServerResponse, reply: Reply): void {
-  const body = Buffer.from(reply.body, 'utf8');
-  response.writeHead(reply.statusCode, { ...reply.headers, 'content-length': String(body.length) }).end(body);
+/** The reply on the wire, compressed as API Gateway would when a compression context is given. */
+function send(response: ServerResponse, reply: Reply, compression?: CompressionContext): void {
+  const payload = {
+    headers: reply.headers,
+    body: Buffer.from(reply.body, 'utf8'),
+    gatewayResponse: reply.gatewayResponse === true,
+  };
+  const { headers, body } = compression ? compressResponse(payload, compression) : payload;
+  response.writeHead(reply.statusCode, { ...headers, 'content-length': String(body.length) }).end(body);
 }

@@ -71,6 +71,7 @@ test('the summary lists the partner REST API with a key per tier; the seeded cat
     'OPTIONS /products/{id}',
     'GET /products/{id}',
     'OPTIONS /orders',
+    'GET /orders',
     'POST /orders',
     'OPTIONS /orders/{id}',
     'GET /orders/{id}',

@@ -169,6 +169,8 @@ const baselines: Record<string, { path: () => string; body?: unknown; status: nu
   // A body the model refuses: the method is exercised without placing an order.
   'POST /orders': { path: () => '/orders', body: {}, status: 400 },
   'GET /orders/{id}': { path: () => `/orders/${randomUUID()}`, status: 404 },
+  // A window no order reaches: the stream is exercised, and empty.
+  'GET /orders': { path: () => '/orders?since=3999-01-01T00:00:00Z', status: 200 },
   'OPTIONS /products': { path: () => '/products', status: 200 },
   'OPTIONS /products/{id}': { path: () => `/products/${productId}`, status: 200 },
   'OPTIONS /orders': { path: () => '/orders', status: 200 },
@@ -341,6 +343,38 @@ const methodCases: Record<string, () => Promise<void>> = {
     const oversized = await partner('POST', '/orders', { body: text.padEnd(PAYLOAD_QUOTA + 1, ' ') });
     expect(oversized.status).toBe(413);
     expect(oversized.body).toBe(`HTTP content length exceeded ${PAYLOAD_QUOTA} bytes.`);
+  },
+
+  'GET /orders': async () => {
+    // Nothing in the query reaches the key condition but a valid date-time; anything else is the handler's 400.
+    for (const query of [
+      `since=${encodeURIComponent("2025-11-21T10:00:00Z' OR customerId <> '")}`,
+      'since=2025-02-30T00:00:00Z',
+      `since=${'9'.repeat(4096)}`,
+      'since=',
+      'since[]=2025-11-21T10:00:00Z',
+      '__proto__=x',
+      'constructor=x&since=2025-11-21T10:00:00Z',
+      'customerId=partner%23victim',
+    ]) {
+      expectError(await partner('GET', `/orders?${query}`), 400, 'ValidationError');
+    }
+    // The last of a repeated key is the one the handler reads (payload 1.0's single-value map).
+    const lastWins = await partner('GET', '/orders?since=yesterday&since=3999-01-01T00:00:00Z');
+    expect(lastWins.status).toBe(200);
+    // The partner is the key's id, which no header, query or body can change: the attacker's whole stream holds
+    // none of the victim's orders, whatever it claims to be.
+    // A GET with a body, as fetch refuses to send one; the answer's chunked framing does not matter here.
+    const claimed = await raw({
+      method: 'GET',
+      path: '/orders',
+      headers: [`X-Api-Key-Id: ${victim.partnerId}`, 'Content-Type: application/json'],
+      body: JSON.stringify({ partnerId: victim.partnerId, customerId: `partner#${victim.partnerId}` }),
+    });
+    expect(claimed.status).toBe(200);
+    expect(claimed.headers.get('content-type')).toBe('application/x-ndjson');
+    expect(claimed.text).not.toContain(victim.orderId);
+    expectNoLeak(claimed.text);
   },
 
   'GET /orders/{id}': async () => {

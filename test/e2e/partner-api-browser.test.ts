@@ -107,7 +107,7 @@ describe('the preflight itself', () => {
       Object.fromEntries([...preflight.headers].filter(([name]) => name.startsWith('access-control-'))),
     ).toEqual({
       'access-control-allow-origin': ALLOWED_ORIGIN,
-      'access-control-allow-methods': 'POST,OPTIONS',
+      'access-control-allow-methods': 'GET,POST,OPTIONS',
       'access-control-allow-headers': 'content-type,x-api-key',
       'access-control-max-age': '600',
     });

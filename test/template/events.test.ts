@@ -52,6 +52,7 @@ const QUEUE_MESSAGE_SCHEMAS: Record<string, { body: z.ZodType; messageAttributes
 const REST_ROUTES: Record<string, { method: string; resource: string; path?: z.ZodType }> = {
   ListProductsFunction: { method: 'GET', resource: '/products' },
   GetProductFunction: { method: 'GET', resource: '/products/{id}', path: z.object({ id: ProductId }) },
+  StreamPartnerOrdersFunction: { method: 'GET', resource: '/orders' },
 };
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DEFINITION_PATH, withGeneratedModels } from '../../local/openapi-models.ts';
 import { type Json, type JsonObject, loadTemplate, type Template } from '../../local/template.ts';
-import { propertiesOf, ROOT, referencedNames } from './rules.ts';
+import { propertiesOf, ROOT, referencedNames, refOf } from './rules.ts';
 
 const template = loadTemplate(resolve(ROOT, 'template.yaml'));
 const definitionText = readFileSync(DEFINITION_PATH, 'utf8');
@@ -59,6 +59,7 @@ function checkPartnerApi(copy: Template, openapi: JsonObject): string[] {
     )
       violations.push(`gateway response ${type}: no CORS header`);
   }
+  violations.push(...checkRetryAfter(copy, responses));
 
   const role = propertiesOf(copy, 'PartnerApiIntegrationRole');
   const statements = ((role.Policies as JsonObject[]).flatMap(
@@ -201,6 +202,76 @@ function checkPreflights(openapi: JsonObject): string[] {
   return violations;
 }
 
+const DAY_SECONDS = 86_400;
+const QUOTA_PERIOD_SECONDS: Record<string, number> = {
+  DAY: DAY_SECONDS,
+  WEEK: 7 * DAY_SECONDS,
+  MONTH: 28 * DAY_SECONDS,
+};
+
+/** A throttle's rate, or for a `!Ref` the lowest rate the parameter lets a deploy choose (0 when unbounded). */
+function rateOf(copy: Template, value: Json | undefined): number {
+  const parameter = refOf(value);
+  if (parameter === undefined) return Number(value);
+  return Number(((copy.Parameters ?? {}) as Record<string, JsonObject>)[parameter]?.MinValue ?? 0);
+}
+
+/**
+ * A throttled or quota-exhausted partner is told when to retry, in seconds (RFC 9110 §10.2.3), and a browser may
+ * read it (Retry-After is not a CORS-safelisted response header). A gateway response's header can only be a
+ * static value or a request parameter (x-amazon-apigateway-gateway-responses.responseParameters), so each value is
+ * a bound: THROTTLED waits long enough for the slowest bucket that can refuse (a usage plan's, a plan's method
+ * throttle, the stage's or a method's MethodSettings) to refill one request; QUOTA_EXCEEDED no longer than the
+ * shortest quota period, so an obeying partner never sleeps through a whole period.
+ */
+function checkRetryAfter(copy: Template, responses: Record<string, JsonObject>): string[] {
+  const violations: string[] = [];
+  const retryAfter = (type: string): number | undefined => {
+    const parameters = (responses[type]?.responseParameters ?? {}) as JsonObject;
+    const exposed = String(parameters['gatewayresponse.header.Access-Control-Expose-Headers'] ?? '');
+    if (!/^'(.*,\s*)?retry-after(\s*,.*)?'$/i.test(exposed))
+      violations.push(`gateway response ${type}: Retry-After not exposed to browsers`);
+    const value = /^'(\d+)'$/.exec(String(parameters['gatewayresponse.header.Retry-After'] ?? ''))?.[1];
+    if (value === undefined) violations.push(`gateway response ${type}: no static Retry-After in seconds`);
+    return value === undefined ? undefined : Number(value);
+  };
+
+  const plans = Object.values(copy.Resources).filter(
+    (resource) => resource.Type === 'AWS::ApiGateway::UsagePlan',
+  );
+  const rates = [
+    ...plans.flatMap((plan) => {
+      const properties = (plan.Properties ?? {}) as JsonObject;
+      const methodThrottles = ((properties.ApiStages ?? []) as JsonObject[]).flatMap((stage) =>
+        Object.values((stage.Throttle ?? {}) as Record<string, JsonObject>),
+      );
+      return [properties.Throttle as JsonObject | undefined, ...methodThrottles]
+        .filter((throttle) => throttle !== undefined)
+        .map((throttle) => rateOf(copy, throttle.RateLimit));
+    }),
+    ...((propertiesOf(copy, 'PartnerApi').MethodSettings ?? []) as JsonObject[])
+      .filter((setting) => setting.ThrottlingRateLimit !== undefined)
+      .map((setting) => rateOf(copy, setting.ThrottlingRateLimit)),
+  ];
+  const slowest = Math.min(...rates);
+  const throttled = retryAfter('THROTTLED');
+  if (throttled !== undefined && throttled * slowest < 1)
+    violations.push(
+      `gateway response THROTTLED: Retry-After ${throttled} s is shorter than the slowest throttle (${slowest} requests/s) takes to refill a request`,
+    );
+
+  const periods = plans.flatMap((plan) => {
+    const quota = ((plan.Properties ?? {}) as JsonObject).Quota as JsonObject | undefined;
+    return quota ? [QUOTA_PERIOD_SECONDS[String(quota.Period)] ?? 0] : [];
+  });
+  const quotaExceeded = retryAfter('QUOTA_EXCEEDED');
+  if (quotaExceeded !== undefined && quotaExceeded > Math.min(...periods))
+    violations.push(
+      `gateway response QUOTA_EXCEEDED: Retry-After ${quotaExceeded} s is longer than a quota period (${Math.min(...periods)} s)`,
+    );
+  return violations;
+}
+
 /**
  * A method's MethodSettings entry copies the stage-wide one only once, when API Gateway creates it, so each
  * override must state every setting the stage-wide entry states, or drift from it on a later deploy
@@ -233,6 +304,9 @@ const brokenDefinition = (change: (copy: JsonObject) => void): JsonObject => {
   change(copy);
   return copy;
 };
+const gatewayResponseParameters = (copy: JsonObject, type: string) =>
+  ((copy['x-amazon-apigateway-gateway-responses'] as Record<string, JsonObject>)[type] as JsonObject)
+    .responseParameters as JsonObject;
 const operation = (copy: JsonObject, path: string, method: string) =>
   (copy.paths as Record<string, JsonObject>)[path]?.[method] as JsonObject;
 
@@ -417,6 +491,77 @@ describe('the partner REST API', () => {
           definition,
         ),
       'GET /products: override without ThrottlingRateLimit, which would not follow the stage-wide value',
+    ],
+    [
+      'a throttled partner not told when to retry',
+      () =>
+        checkPartnerApi(
+          template,
+          brokenDefinition((copy) => {
+            delete gatewayResponseParameters(copy, 'THROTTLED')['gatewayresponse.header.Retry-After'];
+          }),
+        ),
+      'gateway response THROTTLED: no static Retry-After in seconds',
+    ],
+    [
+      'a Retry-After copied from a request header instead of a number of seconds',
+      () =>
+        checkPartnerApi(
+          template,
+          brokenDefinition((copy) => {
+            gatewayResponseParameters(copy, 'QUOTA_EXCEEDED')['gatewayresponse.header.Retry-After'] =
+              'method.request.header.x-retry';
+          }),
+        ),
+      'gateway response QUOTA_EXCEEDED: no static Retry-After in seconds',
+    ],
+    [
+      'a Retry-After that browsers cannot read',
+      () =>
+        checkPartnerApi(
+          template,
+          brokenDefinition((copy) => {
+            delete gatewayResponseParameters(copy, 'QUOTA_EXCEEDED')[
+              'gatewayresponse.header.Access-Control-Expose-Headers'
+            ];
+          }),
+        ),
+      'gateway response QUOTA_EXCEEDED: Retry-After not exposed to browsers',
+    ],
+    [
+      'a plan throttle slower than THROTTLED says (one order every 2 s)',
+      () =>
+        checkPartnerApi(
+          brokenTemplate((copy) => {
+            const [stage] = propertiesOf(copy, 'PartnerFreePlan').ApiStages as [JsonObject];
+            ((stage.Throttle as JsonObject)['/orders/POST'] as JsonObject).RateLimit = 0.5;
+          }),
+          definition,
+        ),
+      'gateway response THROTTLED: Retry-After 1 s is shorter than the slowest throttle (0.5 requests/s) takes to refill a request',
+    ],
+    [
+      'a stage rate parameter that lets a deploy choose no rate at all',
+      () =>
+        checkPartnerApi(
+          brokenTemplate((copy) => {
+            delete (copy.Parameters as Record<string, JsonObject>).PartnerApiRateLimit?.MinValue;
+          }),
+          definition,
+        ),
+      'gateway response THROTTLED: Retry-After 1 s is shorter than the slowest throttle (0 requests/s) takes to refill a request',
+    ],
+    [
+      'a quota Retry-After longer than the daily quota period',
+      () =>
+        checkPartnerApi(
+          template,
+          brokenDefinition((copy) => {
+            gatewayResponseParameters(copy, 'QUOTA_EXCEEDED')['gatewayresponse.header.Retry-After'] =
+              "'172800'";
+          }),
+        ),
+      'gateway response QUOTA_EXCEEDED: Retry-After 172800 s is longer than a quota period (86400 s)',
     ],
   ])('catches %s', (_what, check, violation) => {
     expect(check()).toContain(violation);

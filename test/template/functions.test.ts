@@ -19,7 +19,7 @@ describe('Lambda functions', () => {
     expect(functionsOf(template).length).toBeGreaterThan(0);
   });
 
-  it('are traced, run Node 22+ on arm64, log JSON and are bundled by esbuild with the shared settings', () => {
+  it('are traced, run Node 24+ on arm64, log JSON and are bundled by esbuild with the shared settings', () => {
     expect(checkFunctionSettings(template), 'template.yaml breaks the function rules').toEqual([]);
   });
 
@@ -56,9 +56,9 @@ describe('the function rules catch', () => {
     [
       'an older runtime on one function',
       (copy) => {
-        propertiesOf(copy, 'GetMeFunction').Runtime = 'nodejs20.x';
+        propertiesOf(copy, 'GetMeFunction').Runtime = 'nodejs22.x';
       },
-      'GetMeFunction: Runtime nodejs20.x',
+      'GetMeFunction: Runtime nodejs22.x',
     ],
     [
       'x86_64',

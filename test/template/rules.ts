@@ -80,7 +80,7 @@ export function effectiveProperties(template: Template, logicalId: string, secti
 const functionProperties = (template: Template, fn: FunctionDefinition): JsonObject =>
   effectiveProperties(template, fn.logicalId, 'Function');
 
-/** The Node.js major version of a Lambda runtime name such as `nodejs22.x`. */
+/** The Node.js major version of a Lambda runtime name such as `nodejs24.x`. */
 export function runtimeMajor(runtime: Json | undefined): number | undefined {
   const match = /^nodejs(\d+)\.x$/.exec(String(runtime));
   return match ? Number(match[1]) : undefined;
@@ -93,7 +93,7 @@ export function runtimesOf(template: Template): string[] {
 
 // ---------------------------------------------------------------- functions
 
-const MINIMUM_NODE_MAJOR = 22;
+const MINIMUM_NODE_MAJOR = 24;
 
 /** Whether TypeScript source exports `name` (declaration or export list). */
 function exportsName(source: string, name: string): boolean {

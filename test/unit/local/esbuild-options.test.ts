@@ -44,7 +44,7 @@ describe('esbuildOptions', () => {
       entryPoints: [resolve(PROJECT, 'functions/me/get-me.ts')],
       format: 'esm',
       platform: 'node',
-      target: 'node22',
+      target: 'node24',
       minify: true,
       sourcemap: true,
       mainFields: ['module', 'main'],

@@ -268,7 +268,7 @@ describe('functionsOf and environmentOf', () => {
   const template = parseTemplate(`
 Globals:
   Function:
-    Runtime: nodejs22.x
+    Runtime: nodejs24.x
     Timeout: 10
     Environment:
       Variables:
@@ -302,9 +302,9 @@ Resources:
     const functions = functionsOf(template);
     expect(functions.map((fn) => fn.logicalId)).toEqual(['Plain', 'Custom']);
     const [plain, custom] = functions;
-    expect(plain?.properties).toMatchObject({ Runtime: 'nodejs22.x', Timeout: 10, Handler: 'plain.handler' });
+    expect(plain?.properties).toMatchObject({ Runtime: 'nodejs24.x', Timeout: 10, Handler: 'plain.handler' });
     expect(plain?.buildProperties).toBeUndefined();
-    expect(custom?.properties).toMatchObject({ Runtime: 'nodejs22.x', Timeout: 3 });
+    expect(custom?.properties).toMatchObject({ Runtime: 'nodejs24.x', Timeout: 3 });
     expect(custom?.buildProperties).toEqual({ EntryPoints: ['custom.ts'] });
   });
 

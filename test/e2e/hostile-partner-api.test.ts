@@ -284,7 +284,9 @@ const methodCases: Record<string, () => Promise<void>> = {
         headers: { 'content-type': contentType },
       });
       expectOrderRefused(answer, 415, 'UnsupportedMediaType');
-      expect(answer.body.error.message).toBe('The body must be application/json, sent as is or gzip- or deflate-encoded');
+      expect(answer.body.error.message).toBe(
+        'The body must be application/json, sent as is or gzip- or deflate-encoded',
+      );
     }
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
     for (const nested of [`{"items":${deep}}`, `{"items":[{"productId":"x","quantity":1}],"note":${deep}}`]) {

@@ -71,6 +71,22 @@ export async function signToken(key: SigningKey, options: TokenOptions): Promise
     .sign(await importJWK(key.privateJwk, ALGORITHM));
 }
 
+/**
+ * Signs a token shaped like a Cognito access token of the client-credentials grant: the app client is its own
+ * subject and there is no user, so no username or groups (Cognito developer guide, "Understanding the access
+ * token": machine-to-machine tokens).
+ */
+export function signClientToken(
+  key: SigningKey,
+  options: Omit<TokenOptions, 'sub' | 'groups'>,
+): Promise<string> {
+  return signToken(key, {
+    ...options,
+    sub: options.clientId,
+    claims: { username: undefined, ...options.claims },
+  });
+}
+
 export interface LocalIssuer {
   /** Where the JWKS is served, for every issuer name the template trusts. */
   jwksUri: string;

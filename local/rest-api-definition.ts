@@ -8,6 +8,7 @@ import {
   type RequestValidatorSettings,
 } from './request-validation.ts';
 import { ApiGatewayImportError, checkImportable, KNOWN_ISSUES } from './rest-api-import.ts';
+import type { TokenAuthorizer } from './rest-authorizer.ts';
 import { MAX_MINIMUM_COMPRESSION_SIZE } from './rest-compression.ts';
 import type { Json, JsonObject, Resolver } from './template.ts';
 import { UnsupportedTemplateError } from './template.ts';
@@ -45,6 +46,8 @@ export interface RestMethod {
   /** The resource path as defined, `/orders/{id}`. */
   resourcePath: string;
   apiKeyRequired: boolean;
+  /** The method's Lambda TOKEN authoriser, from a security scheme with `x-amazon-apigateway-authorizer`. */
+  authorizer: TokenAuthorizer | undefined;
   validator: RequestValidatorSettings;
   requiredParameters: ParameterRequirement[];
   bodySchemas: Record<string, unknown>;
@@ -259,9 +262,14 @@ function methodsOf(
       const operationWhere = `${where}.paths.${resourcePath}.${name}`;
       // Only the operation's own `security` counts: API Gateway ignores the root one (checkImportable).
       const security = (operation.security ?? []) as JsonObject[];
-      const apiKeyRequired = security.some((requirement) =>
-        Object.keys(requirement).some((scheme) => schemes[scheme]?.type === 'apiKey'),
+      const named = security.flatMap((requirement) => Object.keys(requirement));
+      // A scheme with x-amazon-apigateway-authorizer is an authoriser, though its type is apiKey too.
+      const apiKeyRequired = named.some(
+        (scheme) =>
+          schemes[scheme]?.type === 'apiKey' &&
+          schemes[scheme]?.['x-amazon-apigateway-authorizer'] === undefined,
       );
+      const authorizer = authorizerOf(named, schemes, `${where}.components.securitySchemes`, operationWhere);
       const validatorName = operation['x-amazon-apigateway-request-validator'] ?? rootValidator;
       const validator = validatorName === undefined ? undefined : validators[String(validatorName)];
       const parameters = [
@@ -307,6 +315,7 @@ function methodsOf(
         httpMethod,
         resourcePath,
         apiKeyRequired,
+        authorizer,
         validator: {
           body: validator?.validateRequestBody === true,
           parameters: validator?.validateRequestParameters === true,
@@ -324,6 +333,85 @@ function methodsOf(
     }
   }
   return methods;
+}
+
+const AUTHORIZERS_PAGE = 'API Gateway developer guide, "x-amazon-apigateway-authorizer object"';
+const MAX_AUTHORIZER_TTL = 3600;
+
+/**
+ * The method's Lambda authoriser: the one security scheme of its `security` that has an
+ * x-amazon-apigateway-authorizer. Only TOKEN authorisers of a Lambda function are emulated (local/rest-authorizer.ts);
+ * anything else is refused, naming the scheme.
+ */
+function authorizerOf(
+  named: string[],
+  schemes: Record<string, JsonObject>,
+  schemesWhere: string,
+  operationWhere: string,
+): TokenAuthorizer | undefined {
+  const custom = named.filter((scheme) => schemes[scheme]?.['x-amazon-apigateway-authorizer'] !== undefined);
+  if (custom.length === 0) return undefined;
+  if (custom.length > 1)
+    throw new UnsupportedTemplateError(
+      `${operationWhere}.security`,
+      `more than one authoriser (${custom.join(', ')}): API Gateway takes one authoriser per method`,
+    );
+  const name = custom[0] as string;
+  const where = `${schemesWhere}.${name}.x-amazon-apigateway-authorizer`;
+  const scheme = schemes[name] as JsonObject;
+  const settings = scheme['x-amazon-apigateway-authorizer'] as JsonObject;
+  const type = String(settings.type ?? '').toLowerCase();
+  if (type !== 'token')
+    throw new UnsupportedTemplateError(
+      `${where}.type`,
+      `a ${type || 'typeless'} authoriser (offline: Lambda TOKEN authorisers only)`,
+    );
+  if (settings.authorizerCredentials !== undefined)
+    throw new UnsupportedTemplateError(
+      `${where}.authorizerCredentials`,
+      "an authoriser invoked through an IAM role (offline: the function's resource-based permission only)",
+    );
+  const functionName = LAMBDA_URI.exec(String(settings.authorizerUri ?? ''))?.[1];
+  if (!functionName)
+    throw new UnsupportedTemplateError(
+      `${where}.authorizerUri`,
+      `the authoriser URI ${String(settings.authorizerUri)} (offline: a Lambda function's 2015-03-31 invocations URI)`,
+    );
+  const header = /^method\.request\.header\.([!#$%&'*+.^_`|~0-9A-Za-z-]+)$/.exec(
+    String(settings.identitySource ?? ''),
+  )?.[1];
+  if (!header)
+    throw new ApiGatewayImportError(
+      `${where}.identitySource`,
+      `${JSON.stringify(settings.identitySource)}: a TOKEN authoriser's identity source is one header, ` +
+        'method.request.header.<name>',
+      AUTHORIZERS_PAGE,
+    );
+  if (
+    scheme.type !== 'apiKey' ||
+    scheme.in !== 'header' ||
+    String(scheme.name).toLowerCase() !== header.toLowerCase()
+  )
+    throw new ApiGatewayImportError(
+      `${schemesWhere}.${name}`,
+      `a scheme that is not \`type: apiKey, in: header, name: ${header}\`, the header its identity source names`,
+      AUTHORIZERS_PAGE,
+    );
+  const ttlSeconds = Number(settings.authorizerResultTtlInSeconds ?? DEFAULT_CACHE_TTL);
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 0 || ttlSeconds > MAX_AUTHORIZER_TTL)
+    throw new ApiGatewayImportError(
+      `${where}.authorizerResultTtlInSeconds`,
+      `${JSON.stringify(settings.authorizerResultTtlInSeconds)}: the TTL is 0 (no caching) to ${MAX_AUTHORIZER_TTL} seconds`,
+      'API Gateway API reference, Authorizer.authorizerResultTtlInSeconds',
+    );
+  const expression = settings.identityValidationExpression;
+  return {
+    name,
+    functionName,
+    header,
+    validation: expression === undefined ? undefined : new RegExp(`^(?:${String(expression)})$`),
+    ttlSeconds,
+  };
 }
 
 /** The headers each method response declares, by status code; a `$ref` response is refused, as AWS does. */

@@ -19,6 +19,7 @@ import { ResponseCache } from './response-cache.ts';
 import type { Integration, RestApiConfig, RestMethod } from './rest-api-definition.ts';
 import { staticValue } from './rest-api-definition.ts';
 import { awaitPrelude, type StreamedReply, sendStreamed } from './rest-api-stream.ts';
+import { TokenAuthorizers } from './rest-authorizer.ts';
 import { type CompressionContext, compressResponse, decodeRequestBody } from './rest-compression.ts';
 import { dynamodbAction, type IntegrationResult, sqsSendMessage } from './rest-integrations.ts';
 import { type CompiledPath, comparePathRank, compilePath, matchPath } from './route-path.ts';
@@ -66,7 +67,11 @@ const PAYLOAD_TOO_LARGE: Reply = {
 };
 
 /** API Gateway's built-in status and message of each gateway response type this emulator produces. */
-const RESPONSE_TYPES: Record<string, { statusCode: number; message: string }> = {
+const RESPONSE_TYPES: Record<string, { statusCode: number; message: string | null }> = {
+  // Lambda authorisers (local/rest-authorizer.ts has the sources): AWS's own message of a failed authoriser is null.
+  UNAUTHORIZED: { statusCode: 401, message: 'Unauthorized' },
+  ACCESS_DENIED: { statusCode: 403, message: 'User is not authorized to access this resource' },
+  AUTHORIZER_CONFIGURATION_ERROR: { statusCode: 500, message: null },
   MISSING_AUTHENTICATION_TOKEN: { statusCode: 403, message: 'Missing Authentication Token' },
   INVALID_API_KEY: { statusCode: 403, message: 'Forbidden' },
   THROTTLED: { statusCode: 429, message: 'Too Many Requests' },
@@ -100,6 +105,8 @@ interface RequestState {
   body: Buffer;
   apiKey: string | undefined;
   apiKeyId: string | undefined;
+  /** What the method's Lambda authoriser returned: principalId and its context, every value a string. */
+  authorizer: Record<string, string> | undefined;
   sourceIp: string;
   path: string;
 }
@@ -115,11 +122,17 @@ export class LocalRestApi {
   #plans!: UsagePlans;
   #validate!: ReturnType<typeof createValidator>;
   readonly cache = new ResponseCache();
+  readonly #authorizers: TokenAuthorizers;
   readonly #backends: RestBackends;
   readonly #server: Server;
 
   constructor(config: RestApiConfig, backends: RestBackends) {
     this.#backends = backends;
+    this.#authorizers = new TokenAuthorizers((functionName, event) => {
+      const fn = backends.functions.get(functionName);
+      if (!fn) throw new LambdaError('ResourceNotFoundException', `No function ${functionName}`);
+      return fn.invoke(event);
+    });
     this.configure(config);
     this.#server = gatewayServer(
       () => this.#config.logicalId,
@@ -180,6 +193,7 @@ export class LocalRestApi {
       body: Buffer.alloc(0),
       apiKey,
       apiKeyId: undefined,
+      authorizer: undefined,
       sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
       path,
     };
@@ -208,6 +222,16 @@ export class LocalRestApi {
     const route = state.route;
     if (!route) return this.#gatewayResponse('MISSING_AUTHENTICATION_TOKEN', state);
     const { method } = route;
+    // Authorisation comes before the API key: with apiKeySource AUTHORIZER the key is what the authoriser returns
+    // ("Output from an API Gateway Lambda authorizer", usageIdentifierKey), so the authoriser must have run.
+    if (method.authorizer) {
+      const { region, accountId, apiId, stage } = this.#config;
+      const methodArn = `arn:aws:execute-api:${region}:${accountId}:${apiId}/${stage}/${method.httpMethod}${state.path}`;
+      const outcome = await this.#authorizers.authorize(method.authorizer, state.headers, methodArn);
+      if (!outcome.allowed)
+        return this.#gatewayResponse(outcome.responseType, state, { message: outcome.message });
+      state.authorizer = outcome.authorizer;
+    }
     if (method.apiKeyRequired) {
       const admission = this.#plans.admit(state.apiKey, method.resourcePath, method.httpMethod);
       if (!admission.admitted) return this.#gatewayResponse(admission.responseType, state);
@@ -520,7 +544,7 @@ export class LocalRestApi {
       requestContext: {
         accountId: this.#config.accountId,
         apiId: this.#config.apiId,
-        authorizer: null,
+        authorizer: state.authorizer ?? null,
         domainName: String(context.domainName),
         domainPrefix: String(context.domainName).split('.')[0] ?? '',
         extendedRequestId: state.extendedRequestId,
@@ -563,11 +587,11 @@ export class LocalRestApi {
   #gatewayResponse(
     type: string,
     state: RequestState,
-    override: { message?: string; validationErrorString?: string; statusCode?: number } = {},
+    override: { message?: string | null; validationErrorString?: string; statusCode?: number } = {},
   ): Reply {
     const builtIn = RESPONSE_TYPES[type] ?? { statusCode: 500, message: 'Internal server error' };
     const statusCode = override.statusCode ?? builtIn.statusCode;
-    const message = override.message ?? builtIn.message;
+    const message = override.message === undefined ? builtIn.message : override.message;
     const configured =
       this.#config.gatewayResponses[type] ??
       this.#config.gatewayResponses[statusCode >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX'];
@@ -637,6 +661,9 @@ function errorTypeOf(type: string): string {
   if (type === 'THROTTLED' || type === 'QUOTA_EXCEEDED') return 'TooManyRequestsException';
   if (type === 'MISSING_AUTHENTICATION_TOKEN') return 'MissingAuthenticationTokenException';
   if (type === 'INVALID_API_KEY') return 'ForbiddenException';
+  if (type === 'UNAUTHORIZED') return 'UnauthorizedException';
+  if (type === 'ACCESS_DENIED') return 'AccessDeniedException';
+  if (type === 'AUTHORIZER_CONFIGURATION_ERROR') return 'AuthorizerConfigurationException';
   if (type.startsWith('BAD_REQUEST')) return 'BadRequestException';
   if (type === 'UNSUPPORTED_MEDIA_TYPE') return 'UnsupportedMediaTypeException';
   return 'InternalServerErrorException';

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { signToken, type TokenOptions } from '../../local/issuer.ts';
+import { signClientToken, signToken, type TokenOptions } from '../../local/issuer.ts';
+import { createResolver } from '../../local/resolver.ts';
+import { loadTemplate } from '../../local/template.ts';
 
 const cloud = inject('offlineCloud');
 
@@ -15,6 +17,33 @@ export function token(options: Partial<TokenOptions> = {}): Promise<string> {
     scopes: ALL_ORDER_SCOPES,
     ...options,
   });
+}
+
+/** The partner app client's local id (the template's PartnerAppClient), whose tokens GET /orders accepts. */
+export const PARTNER_CLIENT_ID = String(
+  createResolver(loadTemplate(), undefined).resolve(
+    { Ref: 'PartnerAppClient' },
+    'Resources.PartnerAppClient',
+  ),
+);
+export const PARTNER_ORDERS_SCOPE = 'partner/orders.read';
+
+/** A partner's client-credentials access token from the local issuer, with the orders scope unless told otherwise. */
+export function partnerToken(options: Partial<Omit<TokenOptions, 'sub' | 'groups'>> = {}): Promise<string> {
+  return signClientToken(cloud.signingKey, {
+    issuer: cloud.issuer,
+    clientId: PARTNER_CLIENT_ID,
+    scopes: [PARTNER_ORDERS_SCOPE],
+    ...options,
+  });
+}
+
+/** How many of a function's log lines contain `text` (the e2e cloud's control endpoint). */
+export async function logLines(functionName: string, text: string): Promise<number> {
+  const response = await fetch(
+    `${cloud.controlUrl}/logs/${functionName}?contains=${encodeURIComponent(text)}`,
+  );
+  return ((await response.json()) as { count: number }).count;
 }
 
 export interface Answer {

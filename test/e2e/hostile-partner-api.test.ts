@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { createResolver } from '../../local/resolver.ts';
 import { restApiDefinitions } from '../../local/rest-api-definition.ts';
 import { loadTemplate } from '../../local/template.ts';
-import { type Answer, call, eventually, partnerCall, token } from './client.ts';
+import { type Answer, call, eventually, partnerCall, partnerToken, token } from './client.ts';
 import {
   dynamo,
   expectNoLeak,
@@ -112,7 +112,16 @@ async function pacedForOrders(method: string) {
   lastOrderPost = Date.now();
 }
 
-/** A call with the attacker's key, paced and retried past other suites' throttling. */
+/**
+ * The attacker's partner token, valid and with the orders scope: GET /orders requires it next to the key, and the
+ * methods without an authoriser ignore it, as API Gateway does.
+ */
+let bearer = '';
+beforeAll(async () => {
+  bearer = `Bearer ${await partnerToken()}`;
+});
+
+/** A call with the attacker's key and token, paced and retried past other suites' throttling. */
 const partner = async (
   method: string,
   path: string,
@@ -120,16 +129,20 @@ const partner = async (
 ) =>
   unthrottled(async () => {
     await pacedForOrders(method);
-    return partnerCall(method, path, { apiKey: enterprise, ...options });
+    return partnerCall(method, path, {
+      apiKey: enterprise,
+      ...options,
+      headers: { authorization: bearer, ...options.headers },
+    });
   });
 
-/** A request as fetch cannot send it, with the attacker's key, paced and retried like `partner`. */
+/** A request as fetch cannot send it, with the attacker's key and token, paced and retried like `partner`. */
 const raw = (request: RawRequest) =>
   unthrottled(async () => {
     await pacedForOrders(request.method);
     return rawRequest(cloud.restApiUrl, {
       ...request,
-      headers: [`x-api-key: ${enterprise}`, ...(request.headers ?? [])],
+      headers: [`x-api-key: ${enterprise}`, `authorization: ${bearer}`, ...(request.headers ?? [])],
     });
   });
 
@@ -181,7 +194,7 @@ const baselines: Record<string, { path: () => string; body?: unknown; status: nu
  * A preflight is answered by the MOCK integration from the definition alone: whatever origin, method, headers,
  * key or body the caller sends, it allows PartnerAllowedOrigin only, and nothing reaches a backend.
  */
-async function hostilePreflight(path: string): Promise<void> {
+async function hostilePreflight(path: string, allowedHeaders = 'content-type,x-api-key'): Promise<void> {
   const answer = await raw({
     method: 'OPTIONS',
     path,
@@ -196,7 +209,7 @@ async function hostilePreflight(path: string): Promise<void> {
   });
   expect(answer.status).toBe(200);
   expect(answer.headers.get('access-control-allow-origin')).toBe(ORIGIN);
-  expect(answer.headers.get('access-control-allow-headers')).toBe('content-type,x-api-key');
+  expect(answer.headers.get('access-control-allow-headers')).toBe(allowedHeaders);
   expect(answer.headers.get('access-control-allow-methods')).not.toContain('DELETE');
   expect(answer.text).toBe('');
 }
@@ -205,7 +218,8 @@ async function hostilePreflight(path: string): Promise<void> {
 const methodCases: Record<string, () => Promise<void>> = {
   'OPTIONS /products': () => hostilePreflight('/products'),
   'OPTIONS /products/{id}': () => hostilePreflight('/products/%2e%2e%2f'),
-  'OPTIONS /orders': () => hostilePreflight('/orders?__proto__=x'),
+  // GET /orders takes the partner token in Authorization.
+  'OPTIONS /orders': () => hostilePreflight('/orders?__proto__=x', 'authorization,content-type,x-api-key'),
   'OPTIONS /orders/{id}': () => hostilePreflight(`/orders/${'a'.repeat(4096)}`),
   'GET /health': async () => {
     // Nothing the caller sends can change what the MOCK integration's template renders.
@@ -348,6 +362,25 @@ const methodCases: Record<string, () => Promise<void>> = {
   },
 
   'GET /orders': async () => {
+    // Without a valid partner token, whatever else the request holds, the authoriser refuses it before any
+    // integration runs: 401 for a missing, malformed or foreign token.
+    const [, payload] = (await partnerToken()).split('.');
+    const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${payload}.`;
+    for (const authorization of [
+      '',
+      bearer.replace('Bearer', 'bearer'),
+      bearer.slice(7),
+      `Bearer ${unsigned}`,
+      `Bearer ${'a'.repeat(4096)}.b.c`,
+      `Bearer ${await partnerToken({ expiresIn: -60 })}`,
+      `Bearer ${await token({ scopes: ['partner/orders.read'] })}`,
+      `${bearer}, ${bearer}`,
+    ]) {
+      const answer = await partner('GET', '/orders?since=3999-01-01T00:00:00Z', {
+        headers: { authorization },
+      });
+      expectError(answer, 401, 'Unauthorized', 'Unauthorized');
+    }
     // Nothing in the query reaches the key condition but a valid date-time; anything else is the handler's 400.
     for (const query of [
       `since=${encodeURIComponent("2025-11-21T10:00:00Z' OR customerId <> '")}`,

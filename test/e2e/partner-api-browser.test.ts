@@ -108,7 +108,7 @@ describe('the preflight itself', () => {
     ).toEqual({
       'access-control-allow-origin': ALLOWED_ORIGIN,
       'access-control-allow-methods': 'GET,POST,OPTIONS',
-      'access-control-allow-headers': 'content-type,x-api-key',
+      'access-control-allow-headers': 'authorization,content-type,x-api-key',
       'access-control-max-age': '600',
     });
   });

@@ -3,7 +3,7 @@ import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { createResolver } from '../../local/resolver.ts';
 import { loadTemplate } from '../../local/template.ts';
-import { type Answer, partnerCall } from './client.ts';
+import { type Answer, partnerCall, partnerToken } from './client.ts';
 import { dynamo } from './hostile.ts';
 
 /**
@@ -42,12 +42,16 @@ const order = (partnerId: string, createdAt: string) => ({
   source: 'partner',
 });
 
+/** The partner token GET /orders requires next to the key (its authoriser: test/e2e/partner-token.test.ts). */
+let authorization: string;
+
 /** This suite's orders of the enterprise partner, newest first. */
 let ours: ReturnType<typeof order>[];
 /** Another partner's orders, at the same times. */
 let theirs: ReturnType<typeof order>[];
 
 beforeAll(async () => {
+  authorization = `Bearer ${await partnerToken()}`;
   ours = Array.from({ length: ORDER_COUNT }, (_, index) => order(enterpriseId, at(index))).reverse();
   theirs = [order('another-partner', at(1)), order('another-partner', at(ORDER_COUNT - 2))];
   const items = [...ours, ...theirs];
@@ -76,7 +80,7 @@ async function stream(
 ): Promise<Streamed> {
   const sentAt = performance.now();
   const response = await fetch(`${cloud.restApiUrl}${path}`, {
-    headers: { 'x-api-key': apiKey, ...headers },
+    headers: { 'x-api-key': apiKey, authorization, ...headers },
   });
   const chunks: Streamed['chunks'] = [];
   const decoder = new TextDecoder();
@@ -135,9 +139,13 @@ describe('GET /orders streams the partner’s orders as NDJSON', () => {
     for (const other of theirs) expect(ourIds).not.toContain(other.orderId);
   });
 
-  test('without a key, or with an unknown one, is 403 in the error shape and invokes nothing', async () => {
-    expectError(await partnerCall('GET', '/orders'), 403, 'Forbidden');
-    expectError(await partnerCall('GET', '/orders', { apiKey: 'not-a-key' }), 403, 'Forbidden');
+  test('with a partner token but without a key, or with an unknown one, is 403 in the error shape', async () => {
+    expectError(await partnerCall('GET', '/orders', { headers: { authorization } }), 403, 'Forbidden');
+    expectError(
+      await partnerCall('GET', '/orders', { apiKey: 'not-a-key', headers: { authorization } }),
+      403,
+      'Forbidden',
+    );
   });
 
   test.each([
@@ -145,7 +153,10 @@ describe('GET /orders streams the partner’s orders as NDJSON', () => {
     ['since=2990-01-01T00:00:00%2B01:00', 'query.since'],
     ['limit=10', 'query'],
   ])('?%s is 400 ValidationError in the error shape', async (query, path) => {
-    const answer = await partnerCall('GET', `/orders?${query}`, { apiKey: enterprise });
+    const answer = await partnerCall('GET', `/orders?${query}`, {
+      apiKey: enterprise,
+      headers: { authorization },
+    });
     expectError(answer, 400, 'ValidationError');
     expect(answer.body.error.details).toEqual([{ path, message: expect.any(String) }]);
     expect(answer.body.requestId).toBe(answer.headers.get('x-amzn-requestid'));
@@ -154,7 +165,7 @@ describe('GET /orders streams the partner’s orders as NDJSON', () => {
   test('a client that leaves mid-stream leaves the gateway healthy: the next requests are answered in full', async () => {
     const controller = new AbortController();
     const response = await fetch(`${cloud.restApiUrl}/orders?since=${SINCE}`, {
-      headers: { 'x-api-key': enterprise },
+      headers: { 'x-api-key': enterprise, authorization },
       signal: controller.signal,
     });
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
@@ -168,11 +179,12 @@ describe('GET /orders streams the partner’s orders as NDJSON', () => {
     expect(lines(again.text)).toHaveLength(ORDER_COUNT);
   });
 
-  test('the preflight of /orders allows GET next to POST', async () => {
+  test('the preflight of /orders allows GET next to POST, and the Authorization header of the partner token', async () => {
     const preflight = await partnerCall('OPTIONS', '/orders', {
       headers: { origin: ORIGIN, 'access-control-request-method': 'GET' },
     });
     expect(preflight.status).toBe(200);
     expect(preflight.headers.get('access-control-allow-methods')).toBe('GET,POST,OPTIONS');
+    expect(preflight.headers.get('access-control-allow-headers')?.split(',')).toContain('authorization');
   });
 });

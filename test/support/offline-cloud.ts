@@ -27,6 +27,8 @@ export interface OfflineCloudContext {
    * Test-only control of the emulator (it runs in the main process, the tests in workers):
    * `POST <controlUrl>/websocket/forget/<connectionId>` drops a connection the way API Gateway loses one whose
    * `$disconnect` never ran (LocalWebSocketApi.forget): the socket is cut and no `$disconnect` event is sent.
+   * `GET <controlUrl>/logs/<function logical id>?contains=<text>` counts that function's log lines containing
+   * the text (`{"count": n}`): how a test sees how often a function ran, e.g. an authoriser behind its cache.
    */
   controlUrl: string;
   /** The template's first REST API ('' when none): `http://127.0.0.1:<port>/<stage>`. */
@@ -63,6 +65,15 @@ export default async function setup(project: TestProject) {
     if (request.method === 'POST' && forget?.[1] && webSocketApi) {
       const found = webSocketApi.forget(decodeURIComponent(forget[1]));
       response.writeHead(found ? 204 : 404).end();
+      return;
+    }
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const logsOf = /^\/logs\/([A-Za-z0-9]+)$/.exec(url.pathname)?.[1];
+    if (request.method === 'GET' && logsOf) {
+      const prefix = `[${logsOf}] `;
+      const contains = url.searchParams.get('contains') ?? '';
+      const count = logs.filter((line) => line.startsWith(prefix) && line.includes(contains)).length;
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ count }));
       return;
     }
     response.writeHead(404).end();

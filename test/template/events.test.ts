@@ -542,11 +542,37 @@ const readSqsEvent = (source: SqsEventSource): SQSEvent =>
 
 // ---------------------------------------------------------------- REST API events
 
+/** The partner API's Lambda authorisers: functions named by a security scheme's x-amazon-apigateway-authorizer. */
+const partnerApi = readFileSync(resolve(ROOT, 'openapi/partner-api.yaml'), 'utf8');
+const restAuthorizers = functionsOf(template).filter((fn) =>
+  new RegExp(`authorizerUri:\\s+Fn::Sub: \\S+/functions/\\$\\{${fn.logicalId}\\.Arn\\}/invocations`).test(
+    partnerApi,
+  ),
+);
+
 /** Functions that neither a SAM event nor a WebSocket API invokes: the REST API's Lambda proxy routes. */
 const restFunctions = functionsOf(template).filter(
   (fn) =>
-    fn.properties.Events === undefined && !webSocket.some((entry) => entry.fn.logicalId === fn.logicalId),
+    fn.properties.Events === undefined &&
+    !webSocket.some((entry) => entry.fn.logicalId === fn.logicalId) &&
+    !restAuthorizers.some((authorizer) => authorizer.logicalId === fn.logicalId),
 );
+
+/** Everything wrong with `event` as the TOKEN authoriser event the partner API sends for GET /orders. */
+function checkTokenEvent(event: Record<string, unknown>): string[] {
+  const violations: string[] = [];
+  if (Object.keys(event).sort().join() !== 'authorizationToken,methodArn,type')
+    violations.push('a TOKEN event has type, authorizationToken and methodArn only');
+  if (event.type !== 'TOKEN') violations.push('type is not TOKEN');
+  if (
+    typeof event.authorizationToken !== 'string' ||
+    !/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/.test(event.authorizationToken)
+  )
+    violations.push('authorizationToken is not the Authorization header of a bearer JWT');
+  if (!/^arn:aws:execute-api:[a-z0-9-]+:\d{12}:[a-z0-9]+\/\w+\/GET\/orders$/.test(String(event.methodArn)))
+    violations.push('methodArn is not the ARN of GET /orders');
+  return violations;
+}
 
 /** Everything wrong with `event` as the Lambda proxy event (payload 1.0) the REST API sends for `route`. */
 function checkRestEvent(
@@ -650,6 +676,7 @@ describe('sample events (events/<handler>.json for `sam local invoke -e`)', () =
       ...webSocket.map(({ fn }) => webSocketEventName(fn)),
       ...sqsSources.map(({ fn }) => webSocketEventName(fn)),
       ...restFunctions.map(webSocketEventName),
+      ...restAuthorizers.map(webSocketEventName),
     ]);
     const orphans = readdirSync(eventsDir).filter((file) => !known.has(basename(file, '.json')));
     expect(orphans).toEqual([]);
@@ -690,6 +717,36 @@ describe('sample events (events/<handler>.json for `sam local invoke -e`)', () =
       if (route) expect(checkRestEvent(route, readRestEvent(fn))).toEqual([]);
     },
   );
+});
+
+describe('the REST authoriser events', () => {
+  const sample = (fn: FunctionDefinition) =>
+    JSON.parse(readFileSync(resolve(eventsDir, `${webSocketEventName(fn)}.json`), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+
+  it('exist for GET /orders', () => {
+    expect(restAuthorizers.map((fn) => fn.logicalId)).toEqual(['PartnerAuthorizerFunction']);
+  });
+
+  it.each(restAuthorizers.map((fn) => [`${webSocketEventName(fn)}.json`, fn] as const))(
+    '%s is the TOKEN event API Gateway sends',
+    (_name, fn) => {
+      expect(checkTokenEvent(sample(fn))).toEqual([]);
+    },
+  );
+
+  it('catch a REQUEST event and another method', () => {
+    const fn = restAuthorizers[0] as FunctionDefinition;
+    expect(checkTokenEvent({ ...sample(fn), type: 'REQUEST' })).toContain('type is not TOKEN');
+    expect(
+      checkTokenEvent({
+        ...sample(fn),
+        methodArn: 'arn:aws:execute-api:eu-west-1:123456789012:abc/dev/POST/orders',
+      }),
+    ).toContain('methodArn is not the ARN of GET /orders');
+  });
 });
 
 describe('the REST event checks catch', () => {

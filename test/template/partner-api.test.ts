@@ -33,6 +33,11 @@ const GATEWAY_RESPONSES = [
   'INVALID_API_KEY',
   'BAD_REQUEST_BODY',
   'MISSING_AUTHENTICATION_TOKEN',
+  // The partner-token authoriser's outcomes (checkAuthorizers).
+  'UNAUTHORIZED',
+  'ACCESS_DENIED',
+  'AUTHORIZER_CONFIGURATION_ERROR',
+  'AUTHORIZER_FAILURE',
 ];
 
 /** The partner API rules a reviewer checks, over template.yaml and openapi/partner-api.yaml together. */
@@ -60,6 +65,7 @@ function checkPartnerApi(copy: Template, openapi: JsonObject): string[] {
       violations.push(`gateway response ${type}: no CORS header`);
   }
   violations.push(...checkRetryAfter(copy, responses));
+  violations.push(...checkAuthorizers(copy, openapi));
 
   const role = propertiesOf(copy, 'PartnerApiIntegrationRole');
   const statements = ((role.Policies as JsonObject[]).flatMap(
@@ -198,6 +204,69 @@ function checkPreflights(openapi: JsonObject): string[] {
       )
     )
       violations.push(`OPTIONS ${path}: allows an origin other than PartnerAllowedOrigin`);
+  }
+  return violations;
+}
+
+/** The security schemes that are Lambda authorisers (x-amazon-apigateway-authorizer), by name. */
+function authorizerSchemesOf(openapi: JsonObject): Record<string, JsonObject> {
+  const schemes = ((openapi.components as JsonObject | undefined)?.securitySchemes ?? {}) as Record<
+    string,
+    JsonObject
+  >;
+  return Object.fromEntries(
+    Object.entries(schemes).filter(([, scheme]) => scheme['x-amazon-apigateway-authorizer'] !== undefined),
+  );
+}
+
+/**
+ * The partner's order history needs the partner token as well as the key: both in ONE security requirement (two
+ * requirement objects would let either alone through, OpenAPI's OR). Each authoriser caches its answer, may be
+ * invoked by API Gateway (a Lambda::Permission on the API's authorizers), and its header passes the preflight.
+ */
+function checkAuthorizers(copy: Template, openapi: JsonObject): string[] {
+  const violations: string[] = [];
+  const schemes = authorizerSchemesOf(openapi);
+  for (const [name, scheme] of Object.entries(schemes)) {
+    const settings = scheme['x-amazon-apigateway-authorizer'] as JsonObject;
+    const ttl = Number(settings.authorizerResultTtlInSeconds ?? 300);
+    if (!(ttl > 0))
+      violations.push(`authoriser ${name}: results not cached (authorizerResultTtlInSeconds 0)`);
+    const [fn] = [...referencedNames(settings.authorizerUri)].filter((ref) => ref.endsWith('Function'));
+    const permitted = Object.values(copy.Resources).some(
+      (resource) =>
+        resource.Type === 'AWS::Lambda::Permission' &&
+        refOfFunction(resource.Properties?.FunctionName) === fn &&
+        resource.Properties?.Principal === 'apigateway.amazonaws.com' &&
+        /\$\{PartnerApi\}\/authorizers\//.test(JSON.stringify(resource.Properties?.SourceArn)),
+    );
+    if (!permitted)
+      violations.push(`authoriser ${name}: ${fn} has no invoke permission on PartnerApi's authorizers`);
+  }
+  const history = operationsOf(openapi).find(({ path, method }) => path === '/orders' && method === 'GET');
+  const requirements = (history?.operation.security ?? []) as JsonObject[];
+  const both =
+    requirements.length > 0 &&
+    requirements.every(
+      (requirement) => 'apiKey' in requirement && Object.keys(requirement).some((key) => key in schemes),
+    );
+  if (!both) violations.push('GET /orders: the key and the partner token are not required together');
+  for (const [path, item] of Object.entries(openapi.paths as Record<string, JsonObject>)) {
+    const used = operationsOf({ paths: { [path]: item } }).flatMap(({ operation }) =>
+      ((operation.security ?? []) as JsonObject[]).flatMap((requirement) => Object.keys(requirement)),
+    );
+    const mapped = ((
+      (
+        (item.options as JsonObject | undefined)?.['x-amazon-apigateway-integration'] as
+          | JsonObject
+          | undefined
+      )?.responses as Record<string, JsonObject> | undefined
+    )?.default?.responseParameters ?? {}) as JsonObject;
+    const allowed = String(mapped['method.response.header.Access-Control-Allow-Headers'] ?? '').toLowerCase();
+    for (const name of new Set(used.filter((scheme) => scheme in schemes))) {
+      const header = String(schemes[name]?.name).toLowerCase();
+      if (!allowed.includes(header)) violations.push(`OPTIONS ${path}: does not allow ${header}`);
+    }
   }
   return violations;
 }
@@ -562,6 +631,68 @@ describe('the partner REST API', () => {
           }),
         ),
       'gateway response QUOTA_EXCEEDED: Retry-After 172800 s is longer than a quota period (86400 s)',
+    ],
+    [
+      'the partner token as an alternative to the key',
+      () =>
+        checkPartnerApi(
+          template,
+          brokenDefinition((copy) => {
+            operation(copy, '/orders', 'get').security = [{ apiKey: [] }, { partnerToken: [] }];
+          }),
+        ),
+      'GET /orders: the key and the partner token are not required together',
+    ],
+    [
+      'an authoriser that caches nothing',
+      () =>
+        checkPartnerApi(
+          template,
+          brokenDefinition((copy) => {
+            (
+              authorizerSchemesOf(copy).partnerToken?.['x-amazon-apigateway-authorizer'] as JsonObject
+            ).authorizerResultTtlInSeconds = 0;
+          }),
+        ),
+      'authoriser partnerToken: results not cached (authorizerResultTtlInSeconds 0)',
+    ],
+    [
+      'an authoriser API Gateway may not invoke',
+      () =>
+        checkPartnerApi(
+          brokenTemplate((copy) => {
+            delete copy.Resources.PartnerAuthorizerPermission;
+          }),
+          definition,
+        ),
+      "authoriser partnerToken: PartnerAuthorizerFunction has no invoke permission on PartnerApi's authorizers",
+    ],
+    [
+      "a preflight that refuses the token's header",
+      () =>
+        checkPartnerApi(
+          template,
+          brokenDefinition((copy) => {
+            const preflight = operation(copy, '/orders', 'options')[
+              'x-amazon-apigateway-integration'
+            ] as JsonObject;
+            const mapped = ((preflight.responses as JsonObject).default as JsonObject)
+              .responseParameters as JsonObject;
+            mapped['method.response.header.Access-Control-Allow-Headers'] = "'content-type,x-api-key'";
+          }),
+        ),
+      'OPTIONS /orders: does not allow authorization',
+    ],
+    [
+      'an authoriser outcome outside the error shape',
+      () =>
+        checkPartnerApi(
+          template,
+          brokenDefinition((copy) => {
+            delete (copy['x-amazon-apigateway-gateway-responses'] as JsonObject).ACCESS_DENIED;
+          }),
+        ),
+      'gateway response ACCESS_DENIED: not the one error shape',
     ],
   ])('catches %s', (_what, check, violation) => {
     expect(check()).toContain(violation);

@@ -268,6 +268,17 @@ function writeStackFile(): void {
   writeFileSync(STACK_FILE, `${JSON.stringify(info, null, 2)}\n`);
 }
 
+/** The app clients that get tokens without a user (client_credentials), such as the partner systems' one. */
+function clientCredentialsClients(): string[] {
+  return Object.entries(cloud.resolver.template.Resources)
+    .filter(
+      ([, resource]) =>
+        resource.Type === 'AWS::Cognito::UserPoolClient' &&
+        ((resource.Properties?.AllowedOAuthFlows ?? []) as string[]).includes('client_credentials'),
+    )
+    .map(([id]) => id);
+}
+
 function printSummary(): void {
   const bold = (text: string) => `\x1b[1m${text}\x1b[0m`;
   const lines: string[] = [];
@@ -295,11 +306,16 @@ function printSummary(): void {
             ? 'MOCK'
             : `${target.service} (VTL)`;
       const notes = [
-        method.apiKeyRequired ? 'API key' : 'public',
+        ...(method.authorizer
+          ? [
+              `authoriser ${method.authorizer.name} → ${method.authorizer.functionName} (header.${method.authorizer.header}, cached ${method.authorizer.ttlSeconds} s)`,
+            ]
+          : []),
+        method.apiKeyRequired ? 'API key' : method.authorizer ? '' : 'public',
         ...(method.caching.enabled ? [`cached ${method.caching.ttlSeconds} s`] : []),
       ];
       lines.push(
-        `  ${method.httpMethod.padEnd(7)}${method.resourcePath.padEnd(20)}→ ${backend.padEnd(22)} ${notes.join(', ')}`,
+        `  ${method.httpMethod.padEnd(7)}${method.resourcePath.padEnd(20)}→ ${backend.padEnd(22)} ${notes.filter(Boolean).join(', ')}`,
       );
     }
     for (const key of info.restApis[name]?.apiKeys ?? []) {
@@ -329,6 +345,9 @@ function printSummary(): void {
     ),
     '',
     `Token:   npm run token -- --sub alice --scope "api/orders.read api/orders.write"`,
+    ...clientCredentialsClients().map(
+      (client) => `Client:  npm run -s token -- --client ${client}   (its client-credentials token)`,
+    ),
     ...[...cloud.webSocketApis.values()]
       .slice(0, 1)
       .map((api) => `Chat:    npx wscat -c "${api.url}?token=$(npm run -s token -- --sub alice)"`),

@@ -126,6 +126,38 @@ test('an expired token from npm run token is refused', async () => {
   expect(me.status).toBe(401);
 });
 
+test("npm run token --client mints the partner app client's token, which GET /orders accepts next to a key", async () => {
+  expect(dev.output()).toMatch(
+    /GET\s+\/orders\s+→ StreamPartnerOrdersFunction\s+authoriser partnerToken → PartnerAuthorizerFunction \(header\.Authorization, cached 300 s\), API key/,
+  );
+  expect(dev.output()).toContain('Client:  npm run -s token -- --client PartnerAppClient');
+  const { stack } = await readStack();
+  const partnerApi = stack.restApis.PartnerApi;
+  const key = partnerApi?.apiKeys.at(-1)?.value;
+  const orders = (authorization: string) =>
+    fetch(`${partnerApi?.url}/orders`, { headers: { 'x-api-key': String(key), authorization } });
+  const accepted = await orders(`Bearer ${await token('--client', 'PartnerAppClient')}`);
+  expect(accepted.status).toBe(200);
+  expect(accepted.headers.get('content-type')).toBe('application/x-ndjson');
+  await accepted.text();
+  const denied = await orders(`Bearer ${await token('--client', 'PartnerAppClient', '--scope', '')}`);
+  expect(denied.status).toBe(403);
+  // A user's token is no partner's, whatever scopes it carries.
+  const user = await orders(`Bearer ${await token('--sub', 'mallory', '--scope', 'partner/orders.read')}`);
+  expect(user.status).toBe(401);
+});
+
+test('npm run token says in one line what is wrong with its options', async () => {
+  const failure = await run(process.execPath, ['local/token.ts', '--client', 'UserPoolClient']).catch(
+    (error: { code: number; stderr: string }) => error,
+  );
+  expect(failure).toMatchObject({
+    code: 1,
+    stderr:
+      'npm run token: --client: Resources.UserPoolClient.Properties.AllowedOAuthFlows does not allow client_credentials\n',
+  });
+});
+
 test('the summary lists the WebSocket API, its routes and authoriser; stack.json has its URLs', async () => {
   const { chatApi, chatPage } = await readStack();
   expect(chatApi.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/dev$/);

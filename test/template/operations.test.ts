@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type JsonObject, loadTemplate, type Template } from '../../local/template.ts';
+import { type JsonObject, loadTemplate, type Resource, type Template } from '../../local/template.ts';
 import {
   alarmsOf,
   checkAlarmActions,
   checkAlarmCoverage,
   checkAlarmTopics,
+  checkAuthorizerErrorAlarms,
   checkDashboards,
   checkLogs,
   checkMetricReferences,
@@ -28,6 +29,10 @@ describe('operations', () => {
 
   it("the chat's error rate divides by the requests clients make (route invocations), not by MessageCount", () => {
     expect(checkWebSocketErrorRates(template)).toEqual([]);
+  });
+
+  it("the authorisers' Errors alarms leave out the tokens they refuse", () => {
+    expect(checkAuthorizerErrorAlarms(template)).toEqual([]);
   });
 
   it('every alarm notifies the alarm topic when it fires and clears, and says what missing data means', () => {
@@ -210,6 +215,19 @@ describe('the operations rules catch', () => {
       },
       "ChatApiErrorRateAlarm: divides ChatApi's errors by MessageCount",
     ],
+    ...['PartnerAuthorizerFunction', 'ChatAuthorizerFunction'].map(
+      (fn): [string, (t: Template) => string[], Edit, string] => [
+        `${fn}'s Errors alarm on plain Errors, which counts every token it refuses`,
+        checkAuthorizerErrorAlarms,
+        (copy) => {
+          copy.Resources[`${fn}ErrorsAlarm`] = structuredClone(
+            copy.Resources.GetMeFunctionErrorsAlarm as Resource,
+          );
+          alarm(copy, `${fn}ErrorsAlarm`).Dimensions = [{ Name: 'FunctionName', Value: { Ref: fn } }];
+        },
+        `${fn}ErrorsAlarm: ${fn} is a Lambda authoriser, whose refused tokens count as Errors`,
+      ],
+    ),
     [
       "a chat route left out of the error rate's request count",
       checkWebSocketErrorRates,

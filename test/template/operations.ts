@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { functionsOf, type Json, type JsonObject, type Template } from '../../local/template.ts';
-import { effectiveProperties, ROOT, webSocketApisOf, webSocketRoutesOf } from './rules.ts';
+import { apiDefinitionsOf, effectiveProperties, ROOT, webSocketApisOf, webSocketRoutesOf } from './rules.ts';
 
 /**
  * The operations rules: every alarm and dashboard graph names a metric with the dimensions its service really
@@ -182,7 +182,7 @@ export function alarmMetrics(logicalId: string, properties: JsonObject): MetricU
   if (properties.MetricName !== undefined) {
     uses.push({
       where: logicalId,
-      namespace: String(properties.Namespace),
+      namespace: subText(properties.Namespace) ?? String(properties.Namespace),
       metric: String(properties.MetricName),
       dimensions: dimensionsOf(properties.Dimensions),
     });
@@ -193,7 +193,7 @@ export function alarmMetrics(logicalId: string, properties: JsonObject): MetricU
     if (isObject(stat) && isObject(stat.Metric)) {
       uses.push({
         where: `${logicalId} ${String(query.Id)}`,
-        namespace: String(stat.Metric.Namespace),
+        namespace: subText(stat.Metric.Namespace) ?? String(stat.Metric.Namespace),
         metric: String(stat.Metric.MetricName),
         dimensions: dimensionsOf(stat.Metric.Dimensions),
       });
@@ -593,6 +593,60 @@ export function checkWebSocketErrorRates(template: Template): string[] {
           `${alarm}: watches ${metricStats} metrics; PutMetricAlarm takes at most ${MAX_ALARM_METRICS} (split the alarm)`,
         );
       }
+    }
+  }
+  return violations;
+}
+
+/** The functions API Gateway runs as Lambda authorisers: a WebSocket authoriser's or an OpenAPI scheme's URI. */
+function authorizerFunctions(template: Template): Set<string> {
+  const uris: Json[] = resourcesOfType(template, 'AWS::ApiGatewayV2::Authorizer').map(
+    ([, properties]) => properties.AuthorizerUri ?? null,
+  );
+  for (const { definition } of apiDefinitionsOf(template)) {
+    const schemes =
+      isObject(definition) && isObject(definition.components)
+        ? definition.components.securitySchemes
+        : undefined;
+    for (const scheme of isObject(schemes) ? Object.values(schemes) : []) {
+      const settings = isObject(scheme) ? scheme['x-amazon-apigateway-authorizer'] : undefined;
+      if (isObject(settings)) uris.push(settings.authorizerUri ?? null);
+    }
+  }
+  return new Set(
+    uris.flatMap((uri) => {
+      const name = /\$\{(\w+)\.Arn\}/.exec(subText(uri) ?? '')?.[1];
+      return name ? [name] : [];
+    }),
+  );
+}
+
+/**
+ * A Lambda authoriser refuses a token by throwing `Unauthorized` (API Gateway's documented contract), and Lambda
+ * counts every thrown error in Errors (Lambda developer guide, "Types of metrics for Lambda functions"). An
+ * authoriser's Errors alarm therefore subtracts the refusals the function counts itself, or it pages on every
+ * expired token.
+ */
+export function checkAuthorizerErrorAlarms(template: Template): string[] {
+  const violations: string[] = [];
+  for (const fn of authorizerFunctions(template)) {
+    for (const [alarm, properties] of alarmsOf(template)) {
+      const uses = alarmMetrics(alarm, properties);
+      const errors = uses.some(
+        (use) =>
+          use.namespace === 'AWS/Lambda' &&
+          use.metric === 'Errors' &&
+          nameOf(use.dimensions.FunctionName) === fn,
+      );
+      if (!errors) continue;
+      const refusals = uses.some((use) => !use.namespace.startsWith('AWS/'));
+      const subtracts = asList(properties.Metrics).some(
+        (query) => isObject(query) && query.ReturnData === true && /-/.test(subText(query.Expression) ?? ''),
+      );
+      if (!refusals || !subtracts)
+        violations.push(
+          `${alarm}: ${fn} is a Lambda authoriser, whose refused tokens count as Errors; alarm on Errors minus the refusals it counts (a metric math expression)`,
+        );
     }
   }
   return violations;

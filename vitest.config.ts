@@ -1,12 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
+// The forker's tests are grouped by feature (test/<feature>/<kind>/), the offline cloud's beside its modules
+// (offline/**); each kind is one project, with the setup it needs.
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
+          include: ['test/*/unit/**/*.test.ts'],
           setupFiles: ['test/support/lambda-environment.ts'],
         },
       },
@@ -19,7 +21,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          include: ['test/*/integration/**/*.test.ts'],
           globalSetup: ['test/support/dynamodb-local.ts'],
           setupFiles: ['test/support/lambda-environment.ts'],
           testTimeout: 20_000,
@@ -29,7 +31,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          include: ['test/e2e/**/*.test.ts'],
+          include: ['test/*/e2e/**/*.test.ts'],
           globalSetup: ['test/support/offline-cloud.ts', 'test/support/chromium.ts'],
           testTimeout: 30_000,
           hookTimeout: 120_000,
@@ -38,10 +40,29 @@ export default defineConfig({
       {
         test: {
           name: 'faults',
-          include: ['test/faults/**/*.test.ts'],
+          include: ['test/*/faults/**/*.test.ts'],
           // Each file starts a whole offline cloud of its own (a DynamoDB Local JVM included): one at a time.
           fileParallelism: false,
           testTimeout: 90_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'offline',
+          include: ['offline/**/*.test.ts'],
+          exclude: ['offline/cli/**'],
+          setupFiles: ['test/support/lambda-environment.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          // The real `npm run dev` and `npm run token` as child processes: no setup that changes the environment.
+          name: 'offline-cli',
+          include: ['offline/cli/**/*.test.ts'],
+          testTimeout: 30_000,
           hookTimeout: 120_000,
         },
       },

@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
-import { createTables, startDynamoDbLocal } from '../../local/dynamodb.ts';
-import { loadTemplate, Resolver } from '../../local/template.ts';
+import { createTables, startDynamoDbLocal } from '../../offline/services/dynamodb.ts';
+import { loadTemplate, Resolver } from '../../offline/template/template.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
-import { createResolver } from '../../local/resolver.ts';
-import { environmentOf, functionsOf, loadTemplate } from '../../local/template.ts';
+import { createResolver } from '../../offline/template/resolver.ts';
+import { environmentOf, functionsOf, loadTemplate } from '../../offline/template/template.ts';
 
 /**
  * Gives the test worker the environment Lambda would give the functions: every function's variables as the

@@ -3,8 +3,8 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { OfflineCloud } from '../../local/cloud.ts';
-import type { SigningKey } from '../../local/issuer.ts';
+import { OfflineCloud } from '../../offline/cloud.ts';
+import type { SigningKey } from '../../offline/services/issuer.ts';
 
 export interface OfflineCloudContext {
   httpApiUrl: string;

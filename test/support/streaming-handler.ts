@@ -2,12 +2,12 @@ import {
   installLambdaGlobals,
   PRELUDE_DELIMITER,
   runStreamingHandler,
-} from '../../local/lambda-response-stream.ts';
+} from '../../offline/runtime/lambda-response-stream.ts';
 import { lambdaContext } from './http-api-event.ts';
 
 /**
  * Runs a response-streaming handler in the test's process as Lambda's Node.js runtime would (the emulation the
- * offline execution environments use, local/lambda-response-stream.ts). Importing this module defines the
+ * offline execution environments use, offline/runtime/lambda-response-stream.ts). Importing this module defines the
  * `awslambda` global, which a streaming handler needs as its module loads: import the handler afterwards, with a
  * dynamic import.
  */

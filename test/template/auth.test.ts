@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type JsonObject, loadTemplate, type Template } from '../../local/template.ts';
+import { type JsonObject, loadTemplate, type Template } from '../../offline/template/template.ts';
 import {
   broken,
   checkJwtAuthorizers,

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { functionsOf, loadTemplate, parseTemplate } from '../../local/template.ts';
 import {
   AWS_LIMIT,
   type BundleSize,
@@ -14,7 +13,8 @@ import {
   NO_AWS_LIMIT,
   sizeOfOutput,
   TRACER_PACKAGES,
-} from '../support/bundle-sizes.ts';
+} from '../../offline/bench/bundle-sizes.ts';
+import { functionsOf, loadTemplate, parseTemplate } from '../../offline/template/template.ts';
 import { ROOT } from './rules.ts';
 
 const template = loadTemplate(resolve(ROOT, 'template.yaml'));

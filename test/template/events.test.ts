@@ -10,7 +10,12 @@ import { OrderId, ProductId } from '../../functions/lib/ids.ts';
 import { CreateOrderInput } from '../../functions/orders/order.ts';
 import { PartnerOrderAttributes } from '../../functions/orders/partner-order.ts';
 import { ProductInput } from '../../functions/products/product.ts';
-import { type FunctionDefinition, functionsOf, type JsonObject, loadTemplate } from '../../local/template.ts';
+import {
+  type FunctionDefinition,
+  functionsOf,
+  type JsonObject,
+  loadTemplate,
+} from '../../offline/template/template.ts';
 import { md5OfMessageAttributes } from '../support/sqs-event.ts';
 import {
   ROOT,

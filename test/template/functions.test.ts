@@ -1,6 +1,11 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { functionsOf, type JsonObject, loadTemplate, type Template } from '../../local/template.ts';
+import {
+  functionsOf,
+  type JsonObject,
+  loadTemplate,
+  type Template,
+} from '../../offline/template/template.ts';
 import {
   broken,
   checkFunctionSettings,

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { functionsOf, type JsonObject, loadTemplate } from '../../local/template.ts';
+import { functionsOf, type JsonObject, loadTemplate } from '../../offline/template/template.ts';
 import {
   apiDefinitionsOf,
   apiGatewayAssumedRoles,

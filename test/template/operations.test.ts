@@ -1,6 +1,11 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type JsonObject, loadTemplate, type Resource, type Template } from '../../local/template.ts';
+import {
+  type JsonObject,
+  loadTemplate,
+  type Resource,
+  type Template,
+} from '../../offline/template/template.ts';
 import {
   alarmsOf,
   checkAlarmActions,

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { functionsOf, type Json, type JsonObject, type Template } from '../../local/template.ts';
+import { functionsOf, type Json, type JsonObject, type Template } from '../../offline/template/template.ts';
 import { apiDefinitionsOf, effectiveProperties, ROOT, webSocketApisOf, webSocketRoutesOf } from './rules.ts';
 
 /**

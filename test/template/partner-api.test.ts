@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DEFINITION_PATH, withGeneratedModels } from '../../local/openapi-models.ts';
-import { type Json, type JsonObject, loadTemplate, type Template } from '../../local/template.ts';
+import { DEFINITION_PATH, withGeneratedModels } from '../../offline/cli/openapi-models.ts';
+import { type Json, type JsonObject, loadTemplate, type Template } from '../../offline/template/template.ts';
 import { propertiesOf, ROOT, referencedNames, refOf } from './rules.ts';
 
 const template = loadTemplate(resolve(ROOT, 'template.yaml'));

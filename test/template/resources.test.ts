@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type JsonObject, parseTemplate } from '../../local/template.ts';
+import { type JsonObject, parseTemplate } from '../../offline/template/template.ts';
 import {
   broken,
   checkCors,

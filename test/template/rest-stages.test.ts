@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type JsonObject, loadTemplate } from '../../local/template.ts';
+import { type JsonObject, loadTemplate } from '../../offline/template/template.ts';
 import { broken, checkRestAccessLogVariables, checkRestDeployments, propertiesOf, ROOT } from './rules.ts';
 
 const template = loadTemplate(resolve(ROOT, 'template.yaml'));

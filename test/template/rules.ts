@@ -8,7 +8,7 @@ import {
   type JsonObject,
   mergeGlobals,
   type Template,
-} from '../../local/template.ts';
+} from '../../offline/template/template.ts';
 
 /**
  * The rules a reviewer checks in template.yaml, each as a function that returns the violations it finds

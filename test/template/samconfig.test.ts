@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadTemplate, Resolver, type Template } from '../../local/template.ts';
+import { loadTemplate, Resolver, type Template } from '../../offline/template/template.ts';
 import { ROOT } from './rules.ts';
 import { failedAssertions, type ParameterValues } from './stack-rules.ts';
 import { parseParameterOverrides, parseToml, type TomlTable, type TomlValue } from './toml.ts';

@@ -1,4 +1,4 @@
-import type { Json, JsonObject, Template } from '../../local/template.ts';
+import type { Json, JsonObject, Template } from '../../offline/template/template.ts';
 
 /**
  * The edge and key rules: WAF in front of every REST API stage (behind a parameter), TLS 1.2 or newer on every

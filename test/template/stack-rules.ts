@@ -1,4 +1,4 @@
-import type { Json, JsonObject, Template } from '../../local/template.ts';
+import type { Json, JsonObject, Template } from '../../offline/template/template.ts';
 
 /**
  * The template's `Rules` section, evaluated the way CloudFormation does before it creates or updates a stack: a rule

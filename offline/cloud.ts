@@ -1,17 +1,7 @@
 import { dirname, resolve } from 'node:path';
-import {
-  type CorsConfiguration,
-  type HttpApiConfig,
-  type HttpRoute,
-  LocalHttpApi,
-} from './gateways/http/http-api.ts';
-import { JwtAuthorizer } from './gateways/http/jwt-authorizer.ts';
+import { httpApiConfig, LocalHttpApi } from './gateways/http/http-api.ts';
 import { LocalRestApi } from './gateways/rest/rest-api.ts';
-import {
-  LocalWebSocketApi,
-  type WebSocketLimits,
-  webSocketApiDefinitions,
-} from './gateways/websocket/websocket.ts';
+import { LocalWebSocketApi, type WebSocketLimits } from './gateways/websocket/websocket.ts';
 import { SqsEventSourceMapping, sqsEventSourceDefinitions, sqsEventsOf } from './runtime/event-sources.ts';
 import { FaultInjector, type FaultPlan } from './runtime/faults.ts';
 import {
@@ -33,18 +23,18 @@ import {
   type TokenOptions,
 } from './services/issuer.ts';
 import { createQueues, type LocalSqs, startSqs } from './services/sqs.ts';
+import { httpApiDefinitions } from './template/http-api-definition.ts';
 import { createResolver } from './template/resolver.ts';
 import { type RestApiConfig, restApiDefinitions } from './template/rest-api-definition.ts';
 import {
   type FunctionDefinition,
   functionsOf,
-  type Json,
   type JsonObject,
   loadTemplate,
   type Resolver,
   type Template,
-  UnsupportedTemplateError,
 } from './template/template.ts';
+import { webSocketApiDefinitions } from './template/websocket-api-definition.ts';
 
 export interface CloudPorts {
   httpApi: number;
@@ -109,11 +99,6 @@ export interface EventSourceInfo {
   maximumBatchingWindowInSeconds: number;
   reportBatchItemFailures: boolean;
   enabled: boolean;
-}
-
-export interface HttpApiDefinition {
-  config: HttpApiConfig;
-  authorizers: AuthorizerDefinition[];
 }
 
 /**
@@ -198,10 +183,10 @@ export class OfflineCloud {
       const unknown = cloud.faults?.functionNames.filter((name) => !cloud.functions.has(name)) ?? [];
       if (unknown.length > 0)
         throw new Error(`Faults for functions not in the template: ${unknown.join(', ')}`);
-      for (const definition of httpApiDefinitions(cloud.resolver, issuer.jwksUri)) {
-        const api = new LocalHttpApi(definition.config, cloud.functions);
+      for (const definition of httpApiDefinitions(cloud.resolver)) {
+        const api = new LocalHttpApi(httpApiConfig(definition, issuer.jwksUri), cloud.functions);
         const url = await api.listen(ports.httpApi ? ports.httpApi + cloud.httpApis.size : 0);
-        cloud.httpApis.set(definition.config.logicalId, { api, url });
+        cloud.httpApis.set(definition.logicalId, { api, url });
       }
       for (const config of cloud.#restApiDefinitions(cloud.resolver)) {
         const api = new LocalRestApi(config, {
@@ -334,8 +319,8 @@ export class OfflineCloud {
   async reloadTemplate(): Promise<void> {
     const template = loadTemplate(this.templatePath);
     const resolver = createResolver(template, this.options.parameters);
-    const definitions = httpApiDefinitions(resolver, this.issuer.jwksUri);
-    const added = definitions.filter((definition) => !this.httpApis.has(definition.config.logicalId));
+    const definitions = httpApiDefinitions(resolver);
+    const added = definitions.filter((definition) => !this.httpApis.has(definition.logicalId));
     if (added.length > 0 || definitions.length !== this.httpApis.size) {
       throw new Error('HTTP APIs were added or removed: restart npm run dev');
     }
@@ -363,7 +348,7 @@ export class OfflineCloud {
       this.webSocketApis.get(definition.logicalId)?.configure(definition);
     await this.#provision();
     for (const definition of definitions)
-      this.httpApis.get(definition.config.logicalId)?.api.configure(definition.config);
+      this.httpApis.get(definition.logicalId)?.api.configure(httpApiConfig(definition, this.issuer.jwksUri));
     // After #provision: the definitions name queues, whose local identities it binds.
     for (const definition of this.#restApiDefinitions(resolver))
       this.restApis.get(definition.logicalId)?.api.configure(definition);
@@ -461,142 +446,4 @@ function restApiInfo(config: RestApiConfig, url: string): RestApiInfo {
 
 function bundleAll(template: Template, projectDir: string, buildDir: string): Promise<Map<string, Bundle>> {
   return bundleFunctions(functionsOf(template), projectDir, buildDir);
-}
-
-export interface AuthorizerDefinition {
-  name: string;
-  issuer: string;
-  audience: string[];
-  identitySource: string;
-  scopes: string[];
-}
-
-/** Every HTTP API of the template with its routes (from the functions' HttpApi events) and JWT authorisers. */
-export function httpApiDefinitions(resolver: Resolver, jwksUri?: string): HttpApiDefinition[] {
-  const template = resolver.template;
-  const apis = Object.entries(template.Resources).filter(
-    ([id, resource]) => resource.Type === 'AWS::Serverless::HttpApi' && resolver.exists(id),
-  );
-  const declared = new Set(apis.map(([logicalId]) => logicalId.toLowerCase()));
-  for (const fn of functionsOf(template)) {
-    for (const [eventName, event] of Object.entries(
-      (fn.properties.Events ?? {}) as Record<string, JsonObject>,
-    )) {
-      const apiId = (event.Properties as JsonObject | undefined)?.ApiId;
-      if (
-        event.Type === 'HttpApi' &&
-        (apiId === undefined || !declared.has(String(resolver.resolve(apiId, fn.logicalId))))
-      ) {
-        throw new UnsupportedTemplateError(
-          `Resources.${fn.logicalId}.Properties.Events.${eventName}`,
-          'an HttpApi event without an ApiId naming an AWS::Serverless::HttpApi of the template (the implicit API)',
-        );
-      }
-    }
-  }
-  return apis.map(([logicalId, resource]) => {
-    const where = `Resources.${logicalId}.Properties`;
-    const properties = resolver.resolve(resource.Properties ?? {}, where) as JsonObject;
-    const auth = (properties.Auth ?? {}) as JsonObject;
-    const authorizerDefinitions = Object.entries((auth.Authorizers ?? {}) as Record<string, JsonObject>).map(
-      ([name, definition]): AuthorizerDefinition => {
-        const jwt = definition.JwtConfiguration as JsonObject | undefined;
-        if (!jwt)
-          throw new UnsupportedTemplateError(
-            `${where}.Auth.Authorizers.${name}`,
-            'an authoriser other than JWT',
-          );
-        return {
-          name,
-          issuer: String(jwt.issuer),
-          audience: ((jwt.audience ?? []) as Json[]).map(String),
-          identitySource: String(definition.IdentitySource ?? '$request.header.Authorization'),
-          scopes: ((definition.AuthorizationScopes ?? []) as Json[]).map(String),
-        };
-      },
-    );
-    const authorizers = new Map(
-      authorizerDefinitions.map((definition) => [
-        definition.name,
-        { definition, authorizer: jwksUri ? new JwtAuthorizer(definition, jwksUri) : undefined },
-      ]),
-    );
-    const defaultAuthorizer =
-      auth.DefaultAuthorizer === undefined ? undefined : String(auth.DefaultAuthorizer);
-    const routeSettings = (properties.DefaultRouteSettings ?? {}) as JsonObject;
-    const routes: HttpRoute[] = [];
-    for (const fn of functionsOf(template)) {
-      if (!resolver.exists(fn.logicalId)) continue;
-      for (const [eventName, event] of Object.entries(
-        (fn.properties.Events ?? {}) as Record<string, JsonObject>,
-      )) {
-        if (event.Type !== 'HttpApi') continue;
-        const eventWhere = `Resources.${fn.logicalId}.Properties.Events.${eventName}`;
-        const eventProperties = resolver.resolve(event.Properties ?? {}, eventWhere) as JsonObject;
-        const apiId = String(eventProperties.ApiId);
-        if (apiId !== logicalId.toLowerCase()) continue;
-        if (
-          eventProperties.PayloadFormatVersion !== undefined &&
-          eventProperties.PayloadFormatVersion !== '2.0'
-        ) {
-          throw new UnsupportedTemplateError(
-            eventWhere,
-            `PayloadFormatVersion ${eventProperties.PayloadFormatVersion}`,
-          );
-        }
-        const routeAuth = (eventProperties.Auth ?? {}) as JsonObject;
-        const authorizerName =
-          routeAuth.Authorizer === undefined ? defaultAuthorizer : String(routeAuth.Authorizer);
-        const chosen =
-          authorizerName === undefined || authorizerName === 'NONE'
-            ? undefined
-            : authorizers.get(authorizerName);
-        if (authorizerName !== undefined && authorizerName !== 'NONE' && !chosen) {
-          throw new UnsupportedTemplateError(eventWhere, `the undefined authoriser ${authorizerName}`);
-        }
-        const settings = { ...routeSettings, ...((eventProperties.RouteSettings ?? {}) as JsonObject) };
-        const rate = settings.ThrottlingRateLimit;
-        const burst = settings.ThrottlingBurstLimit;
-        routes.push({
-          method: String(eventProperties.Method ?? 'ANY').toUpperCase(),
-          path: String(eventProperties.Path ?? '$default'),
-          functionName: fn.logicalId,
-          authorizer: chosen?.authorizer,
-          scopes: chosen
-            ? ((routeAuth.AuthorizationScopes ?? chosen.definition.scopes) as Json[]).map(String)
-            : [],
-          throttle:
-            rate !== undefined && burst !== undefined
-              ? { rate: Number(rate), burst: Number(burst) }
-              : undefined,
-        });
-      }
-    }
-    return {
-      authorizers: authorizerDefinitions,
-      config: {
-        logicalId,
-        apiId: logicalId.toLowerCase(),
-        stage: String(properties.StageName ?? '$default'),
-        routes,
-        cors: corsOf(properties.CorsConfiguration),
-        accountId: resolver.pseudo.accountId,
-      },
-    };
-  });
-}
-
-function corsOf(value: Json | undefined): CorsConfiguration | undefined {
-  if (value === undefined || value === null || value === false) return undefined;
-  const cors = value === true ? {} : (value as JsonObject);
-  const list = (item: Json | undefined, fallback: string[]) =>
-    item === undefined ? fallback : (item as Json[]).map(String);
-  return {
-    allowOrigins: list(cors.AllowOrigins, ['*']),
-    allowMethods: list(cors.AllowMethods, ['*']).map((method) => method.toUpperCase()),
-    allowHeaders: list(cors.AllowHeaders, []),
-    exposeHeaders: list(cors.ExposeHeaders, []),
-    maxAge: cors.MaxAge === undefined ? undefined : Number(cors.MaxAge),
-    allowCredentials: cors.AllowCredentials === true,
-  };
 }

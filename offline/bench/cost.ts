@@ -2,9 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BROADCAST_CONCURRENCY } from '../../functions/chat/broadcast.ts';
 import { parseParameterOverrides, parseToml, type TomlTable } from '../../test/template/toml.ts';
-import { httpApiDefinitions } from '../cloud.ts';
-import { webSocketApiDefinitions } from '../gateways/websocket/websocket.ts';
 import { sqsEventsOf } from '../runtime/event-sources.ts';
+import { httpApiDefinitions } from '../template/http-api-definition.ts';
 import { createResolver } from '../template/resolver.ts';
 import { type RestApiConfig, type RestMethod, restApiDefinitions } from '../template/rest-api-definition.ts';
 import {
@@ -16,6 +15,7 @@ import {
   type Resolver,
   type Template,
 } from '../template/template.ts';
+import { webSocketApiDefinitions } from '../template/websocket-api-definition.ts';
 
 /**
  * `npm run cost`: what one million requests of each kind of route in template.yaml cost at AWS's us-east-1 list
@@ -396,7 +396,7 @@ class TemplateReader {
 
   httpRoute(method: string, path: string): string {
     const route = httpApiDefinitions(this.resolver)
-      .flatMap((api) => api.config.routes)
+      .flatMap((api) => api.routes)
       .find((candidate) => candidate.method === method && candidate.path === path);
     if (!route) throw new Error(`The template has no HTTP API route ${method} ${path}`);
     return route.functionName;

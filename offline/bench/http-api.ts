@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { spawnDev } from '../cli/dev-process.ts';
-import { httpApiDefinitions } from '../cloud.ts';
 import { stringifyClaims } from '../gateways/http/jwt-authorizer.ts';
 import { DEV_SIGNING_KEY_FILE, loadOrCreateSigningKey, signToken } from '../services/issuer.ts';
+import { httpApiDefinitions } from '../template/http-api-definition.ts';
 import { createResolver } from '../template/resolver.ts';
 import { environmentOf, functionsOf, loadTemplate } from '../template/template.ts';
 

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { httpApiDefinitions } from '../cloud.ts';
 import {
   DEV_SIGNING_KEY_FILE,
   loadOrCreateSigningKey,
@@ -8,6 +7,7 @@ import {
   signClientToken,
   signToken,
 } from '../services/issuer.ts';
+import { httpApiDefinitions } from '../template/http-api-definition.ts';
 import { createResolver } from '../template/resolver.ts';
 import { type JsonObject, loadTemplate } from '../template/template.ts';
 

@@ -2,13 +2,8 @@ import { type IncomingHttpHeaders, type OutgoingHttpHeaders, request } from 'nod
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { LambdaError } from '../../runtime/lambda.ts';
 import { createSigningKey, type LocalIssuer, signToken, startIssuer } from '../../services/issuer.ts';
-import {
-  type CorsConfiguration,
-  type FunctionRegistry,
-  type HttpRoute,
-  LocalHttpApi,
-  toReply,
-} from './http-api.ts';
+import type { CorsConfiguration } from '../../template/http-api-definition.ts';
+import { type FunctionRegistry, type HttpRoute, httpApiConfig, LocalHttpApi, toReply } from './http-api.ts';
 import { JwtAuthorizer } from './jwt-authorizer.ts';
 
 interface EchoedEvent {
@@ -514,5 +509,42 @@ describe('LocalHttpApi with a JWT authoriser', () => {
       claims: { sub: 'user-1', client_id: 'client', scope: 'orders.read' },
       scopes: ['orders.read'],
     });
+  });
+});
+
+describe('httpApiConfig', () => {
+  test("gives each route its authoriser's one JwtAuthorizer, shared by the routes, and none to a NONE route", () => {
+    const jwt = {
+      name: 'Jwt',
+      issuer: 'https://issuer.example/pool',
+      audience: ['client'],
+      identitySource: '$request.header.Authorization',
+      scopes: [],
+    };
+    const routeOf = (path: string, authorizer: string | undefined) => ({
+      method: 'GET',
+      path,
+      functionName: 'Fn',
+      authorizer,
+      scopes: [],
+      throttle: undefined,
+    });
+    const config = httpApiConfig(
+      {
+        logicalId: 'Api',
+        apiId: 'api',
+        stage: '$default',
+        routes: [routeOf('/a', 'Jwt'), routeOf('/b', 'Jwt'), routeOf('/open', undefined)],
+        authorizers: [jwt],
+        cors: undefined,
+        accountId: '000000000000',
+      },
+      'http://127.0.0.1:9/jwks',
+    );
+    const [a, b, open] = config.routes;
+    expect(a?.authorizer).toBeInstanceOf(JwtAuthorizer);
+    expect(a?.authorizer?.config).toEqual(jwt);
+    expect(b?.authorizer).toBe(a?.authorizer);
+    expect(open?.authorizer).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { LambdaError, type LocalLambda } from '../../runtime/lambda.ts';
+import type { CorsConfiguration, HttpApiDefinition } from '../../template/http-api-definition.ts';
 import {
   clfTime,
   closeServer,
@@ -15,7 +16,7 @@ import {
 } from '../gateway-http.ts';
 import { comparePathRank, compilePath, matchPath } from '../route-path.ts';
 import { TokenBucket } from '../token-bucket.ts';
-import type { AuthorizerOutcome, JwtAuthorizer } from './jwt-authorizer.ts';
+import { type AuthorizerOutcome, JwtAuthorizer } from './jwt-authorizer.ts';
 
 export interface HttpRoute {
   method: string;
@@ -26,15 +27,6 @@ export interface HttpRoute {
   throttle: { rate: number; burst: number } | undefined;
 }
 
-export interface CorsConfiguration {
-  allowOrigins: readonly string[];
-  allowMethods: readonly string[];
-  allowHeaders: readonly string[];
-  exposeHeaders: readonly string[];
-  maxAge: number | undefined;
-  allowCredentials: boolean;
-}
-
 export interface HttpApiConfig {
   logicalId: string;
   apiId: string;
@@ -42,6 +34,28 @@ export interface HttpApiConfig {
   routes: HttpRoute[];
   cors: CorsConfiguration | undefined;
   accountId: string;
+}
+
+/**
+ * The gateway's configuration of an HTTP API definition: one JwtAuthorizer per authoriser, verifying against
+ * the issuer's JWKS at `jwksUri` and shared by its routes (so its verified-token cache is too).
+ */
+export function httpApiConfig(definition: HttpApiDefinition, jwksUri: string): HttpApiConfig {
+  const authorizers = new Map(
+    definition.authorizers.map((authorizer) => [authorizer.name, new JwtAuthorizer(authorizer, jwksUri)]),
+  );
+  const { logicalId, apiId, stage, cors, accountId } = definition;
+  return {
+    logicalId,
+    apiId,
+    stage,
+    cors,
+    accountId,
+    routes: definition.routes.map((route) => ({
+      ...route,
+      authorizer: route.authorizer === undefined ? undefined : authorizers.get(route.authorizer),
+    })),
+  };
 }
 
 interface CompiledRoute extends HttpRoute {

@@ -9,14 +9,9 @@ import {
 import { afterEach, describe, expect, test } from 'vitest';
 import { WebSocket } from 'ws';
 import { LambdaError } from '../../runtime/lambda.ts';
+import type { WebSocketApiConfig, WebSocketRoute } from '../../template/websocket-api-definition.ts';
 import type { FunctionRegistry } from '../http/http-api.ts';
-import {
-  LocalWebSocketApi,
-  policyAllows,
-  type WebSocketApiConfig,
-  type WebSocketLimits,
-  type WebSocketRoute,
-} from './websocket.ts';
+import { LocalWebSocketApi, policyAllows, type WebSocketLimits } from './websocket.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: events are asserted field by field
 type Event = any;

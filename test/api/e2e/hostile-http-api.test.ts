@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { httpApiDefinitions } from '../../../offline/cloud.ts';
+import { httpApiDefinitions } from '../../../offline/template/http-api-definition.ts';
 import { createResolver } from '../../../offline/template/resolver.ts';
 import { loadTemplate } from '../../../offline/template/template.ts';
 import { ALL_ORDER_SCOPES, type Answer, call, token } from '../../support/client.ts';
@@ -25,7 +25,7 @@ import {
 const cloud = inject('offlineCloud');
 const [httpApi] = httpApiDefinitions(createResolver(loadTemplate(), undefined));
 if (!httpApi) throw new Error('The template has no HTTP API');
-const routes = httpApi.config.routes.map((route) => ({ ...route, key: `${route.method} ${route.path}` }));
+const routes = httpApi.routes.map((route) => ({ ...route, key: `${route.method} ${route.path}` }));
 const hasBody = (route: { method: string }) => ['POST', 'PUT', 'PATCH'].includes(route.method);
 const hasPathParameter = (route: { path: string }) => /\{\w+\+?\}/.test(route.path);
 /** The route's path with every parameter set to `value` (a UUID fits both an order id and a product id). */

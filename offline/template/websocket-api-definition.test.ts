@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { createResolver } from '../../template/resolver.ts';
-import { loadTemplate, parseTemplate, UnsupportedTemplateError } from '../../template/template.ts';
-import { webSocketApiDefinitions } from './websocket.ts';
+import { createResolver } from './resolver.ts';
+import { loadTemplate, parseTemplate, UnsupportedTemplateError } from './template.ts';
+import { webSocketApiDefinitions } from './websocket-api-definition.ts';
 
 /** A small WebSocket API in the shape of the chat one: authorised $connect, $disconnect, one action, $default. */
 const TEMPLATE = `

@@ -66,8 +66,10 @@ function splitGetAtt(value: string): string[] {
 }
 
 export function parseTemplate(text: string): Template {
-  // `merge` resolves the YAML merge keys the template uses to share esbuild settings, as SAM and cfn-lint do.
-  const template = parse(text, { customTags: cloudFormationTags, merge: true }) as Template;
+  // `merge` resolves the YAML merge keys the template uses to share build and alarm settings, as SAM and cfn-lint
+  // do. Every function merges four of them, so the yaml package's alias budget (100, a guard against hostile
+  // documents) would refuse a template of about 25 functions; the template is the project's own file.
+  const template = parse(text, { customTags: cloudFormationTags, merge: true, maxAliasCount: -1 }) as Template;
   if (!template?.Resources) throw new Error('The template has no Resources section');
   return template;
 }

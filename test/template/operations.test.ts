@@ -117,7 +117,7 @@ describe('the operations rules catch', () => {
       'ThrottledRequests by TableName alone (DynamoDB publishes it per operation)',
       checkMetricReferences,
       (copy) => {
-        const metrics = alarm(copy, 'TablesThrottledAlarm').Metrics as JsonObject[];
+        const metrics = alarm(copy, 'OrdersTableThrottledAlarm').Metrics as JsonObject[];
         (metrics[0] as JsonObject).Expression = {
           'Fn::Sub': `SELECT SUM(ThrottledRequests) FROM SCHEMA("AWS/DynamoDB", TableName) WHERE TableName = '\${OrdersTable}'`,
         };
@@ -168,15 +168,15 @@ describe('the operations rules catch', () => {
       'HttpApi: no alarm on 5xx rate',
     ],
     [
-      'a table left out of the throttle query',
+      'a table whose throttle alarm queries another table',
       checkAlarmCoverage,
       (copy) => {
-        const metrics = alarm(copy, 'TablesThrottledAlarm').Metrics as JsonObject[];
+        const metrics = alarm(copy, 'ConnectionsTableThrottledAlarm').Metrics as JsonObject[];
         const query = metrics[0] as JsonObject;
         query.Expression = {
           'Fn::Sub': String((query.Expression as JsonObject)['Fn::Sub']).replace(
-            " OR TableName = '${ConnectionsTable}'",
-            '',
+            '${ConnectionsTable}',
+            '${OrdersTable}',
           ),
         };
       },
@@ -293,14 +293,63 @@ describe('the operations rules catch', () => {
       'names eu-west-1 literally',
     ],
     [
-      'a physical function name in the dashboard',
+      'a physical queue name in the dashboard',
       checkDashboards,
       (copy) =>
         setDashboardText(
           copy,
-          dashboardText(copy).replaceAll('${GetMeFunction}', 'orders-api-dev-GetMe-1A2B'),
+          dashboardText(copy).replaceAll('${OrdersQueue.QueueName}', 'orders-api-dev-OrdersQueue-1A2B'),
         ),
-      'OperationsDashboard: shows nothing of GetMeFunction',
+      'OperationsDashboard: shows nothing of OrdersQueue',
+    ],
+    [
+      'a function named in the dashboard (each new function would need a dashboard edit)',
+      checkDashboards,
+      (copy) =>
+        setDashboardText(
+          copy,
+          dashboardText(copy).replace(
+            '"metrics": [',
+            '"metrics": [\n["AWS/Lambda","Errors","FunctionName","${GetMeFunction}"],',
+          ),
+        ),
+      'OperationsDashboard: names GetMeFunction (find it by SEARCH instead)',
+    ],
+    [
+      "a function's own alarm in the dashboard's alarm list",
+      checkDashboards,
+      (copy) =>
+        setDashboardText(
+          copy,
+          dashboardText(copy).replace('"alarms": [', '"alarms": [\n"${GetMeFunctionErrorsAlarm.Arn}",'),
+        ),
+      "OperationsDashboard: names GetMeFunctionErrorsAlarm, a function's or table's own alarm",
+    ],
+    [
+      "a SEARCH of the functions' errors that is not scoped to the stack",
+      checkDashboards,
+      (copy) =>
+        setDashboardText(
+          copy,
+          dashboardText(copy).replace(
+            'MetricName=\\"Errors\\" FunctionName=${AWS::StackName}',
+            'MetricName=\\"Errors\\"',
+          ),
+        ),
+      "OperationsDashboard: no SEARCH of AWS/Lambda Errors over the stack's resources",
+    ],
+    [
+      'a SEARCH by a dimension set Lambda does not publish',
+      checkMetricReferences,
+      (copy) =>
+        setDashboardText(
+          copy,
+          dashboardText(copy).replace(
+            '{AWS/Lambda,FunctionName} MetricName=\\"Errors\\"',
+            '{AWS/Lambda,FunctionName,Operation} MetricName=\\"Errors\\"',
+          ),
+        ),
+      'Errors is published by [FunctionName] or [FunctionName, Resource]',
     ],
     [
       'a reference to nothing in the dashboard',

@@ -105,8 +105,12 @@ const PUBLISHED: Record<Exclude<Kind, 'custom'>, Catalogue[]> = {
 
 // ---------------------------------------------------------------- reading metric references
 
-/** A dimension's value: what it refers to in the template, or the text of a `Fn::Sub`. */
-type Reference = { name: string; attribute?: string } | { text: string };
+/**
+ * A dimension's value: what it refers to in the template, the text of a `Fn::Sub`, or, in a dashboard's SEARCH,
+ * every resource of the stack (a partial match on the stack's name, which CloudFormation puts first in the names
+ * it generates).
+ */
+type Reference = { name: string; attribute?: string } | { text: string } | { stackSearch: true };
 
 /** A metric named by an alarm or a dashboard graph. */
 export interface MetricUse {
@@ -222,12 +226,37 @@ export function dashboardBody(properties: JsonObject): JsonObject | undefined {
   return JSON.parse(body) as JsonObject;
 }
 
-/** The metrics of a dashboard's graphs (`[namespace, metric, name, value, ..., {options}]`). */
+/**
+ * `SEARCH('{Namespace,Dim,...} MetricName="Metric" Dim=${AWS::StackName}', 'Stat', Period)`: the metric by that
+ * dimension set, for every resource whose name holds the stack's ("CloudWatch search expression syntax").
+ */
+function metricInSearch(where: string, expression: string): MetricUse {
+  const parsed =
+    /^SEARCH\('\{([^}]*)\}\s+MetricName="(\w+)"(?:\s+(\w+)=(\S+))?'\s*,\s*'\w+'\s*,\s*\d+\)$/.exec(
+      expression.trim(),
+    );
+  if (!parsed) return { where, namespace: '?', metric: `unreadable search ${expression}`, dimensions: {} };
+  const [, schema = '', metric = '', key, value] = parsed;
+  const [namespace = '', ...keys] = schema.split(',').map((part) => part.trim());
+  const dimensions: Record<string, Reference | undefined> = Object.fromEntries(
+    keys.map((k) => [k, undefined]),
+  );
+  if (key && keys.includes(key))
+    dimensions[key] = value === '${AWS::StackName}' ? { stackSearch: true } : referenceInText(value ?? '');
+  return { where, namespace, metric, dimensions };
+}
+
+/** The metrics of a dashboard's graphs: `[namespace, metric, name, value, ..., {options}]` lines and SEARCHes. */
 export function dashboardMetrics(logicalId: string, body: JsonObject): MetricUse[] {
   const uses: MetricUse[] = [];
   for (const widget of asList(body.widgets)) {
     const properties = isObject(widget) && isObject(widget.properties) ? widget.properties : {};
     for (const line of asList(properties.metrics)) {
+      const [first] = asList(line);
+      if (isObject(first) && typeof first.expression === 'string') {
+        uses.push(metricInSearch(`${logicalId} "${String(properties.title)}"`, first.expression));
+        continue;
+      }
       const fields = asList(line).filter((field): field is string => typeof field === 'string');
       const [namespace = '', metric = '', ...pairs] = fields;
       const dimensions: Record<string, Reference | undefined> = {};
@@ -277,28 +306,75 @@ export function checkDashboards(template: Template): string[] {
         violations.push(`${logicalId} "${String(widgetProperties.title)}": region is not \${AWS::Region}`);
       }
     }
-    // A resource that exists only under a condition cannot be referenced unconditionally.
-    const covered = new Set(namesInText(text));
+    // Functions and tables, and their own alarms, live in one block each: the dashboard finds them by SEARCH,
+    // so that adding or deleting one never touches it. Everything else it names (a resource that exists only
+    // under a condition cannot be referenced unconditionally).
+    const named = new Set(namesInText(text));
+    const ownAlarms = new Set(perResourceAlarms(template));
+    for (const [resource] of resourcesOfType(template, 'AWS::Serverless::Function', 'AWS::DynamoDB::Table')) {
+      if (named.has(resource)) violations.push(`${logicalId}: names ${resource} (find it by SEARCH instead)`);
+    }
+    for (const alarm of ownAlarms) {
+      if (named.has(alarm))
+        violations.push(`${logicalId}: names ${alarm}, a function's or table's own alarm`);
+    }
     for (const [resource] of resourcesOfType(
       template,
-      'AWS::Serverless::Function',
       'AWS::Serverless::HttpApi',
       'AWS::Serverless::Api',
       'AWS::ApiGatewayV2::Api',
-      'AWS::DynamoDB::Table',
       'AWS::SQS::Queue',
       'AWS::CloudWatch::Alarm',
     )) {
-      if (template.Resources[resource]?.Condition) continue;
-      if (!covered.has(resource)) violations.push(`${logicalId}: shows nothing of ${resource}`);
+      if (template.Resources[resource]?.Condition || ownAlarms.has(resource)) continue;
+      if (!named.has(resource)) violations.push(`${logicalId}: shows nothing of ${resource}`);
     }
-    const custom = dashboardMetrics(logicalId, body ?? {}).filter((use) => !use.namespace.startsWith('AWS/'));
+    const uses = dashboardMetrics(logicalId, body ?? {});
+    const searched = (namespace: string, metric: string) =>
+      uses.some(
+        (use) =>
+          use.namespace === namespace &&
+          use.metric === metric &&
+          Object.values(use.dimensions).some((value) => value && 'stackSearch' in value),
+      );
+    for (const [namespace, metrics] of STACK_SEARCHES) {
+      for (const metric of metrics) {
+        if (!searched(namespace, metric))
+          violations.push(`${logicalId}: no SEARCH of ${namespace} ${metric} over the stack's resources`);
+      }
+    }
+    const custom = uses.filter((use) => !use.namespace.startsWith('AWS/'));
     for (const metric of BUSINESS_METRICS) {
       if (!custom.some((use) => use.metric === metric))
         violations.push(`${logicalId}: no graph of ${metric}`);
     }
   }
   return violations;
+}
+
+/** What the dashboard graphs for every function and every table of the stack. */
+const STACK_SEARCHES: [string, string[]][] = [
+  ['AWS/Lambda', ['Invocations', 'Errors', 'Throttles', 'Duration']],
+  [
+    'AWS/DynamoDB',
+    ['ConsumedReadCapacityUnits', 'ConsumedWriteCapacityUnits', 'ThrottledRequests', 'SystemErrors'],
+  ],
+];
+
+/** The alarms that watch only functions or tables: each belongs to its resource's block. */
+function perResourceAlarms(template: Template): string[] {
+  return alarmsOf(template)
+    .filter(([alarm, properties]) => {
+      const resources = alarmMetrics(alarm, properties).flatMap((use) =>
+        Object.values(use.dimensions).flatMap((value) => (value && 'name' in value ? [value.name] : [])),
+      );
+      const types = resources.map((name) => template.Resources[name]?.Type);
+      return (
+        types.length > 0 &&
+        types.every((type) => type === 'AWS::Serverless::Function' || type === 'AWS::DynamoDB::Table')
+      );
+    })
+    .map(([alarm]) => alarm);
 }
 
 /** What the business looks at first: orders placed and chat messages sent. */
@@ -326,6 +402,11 @@ export function emittedMetrics(root = ROOT): Set<string> {
 /** What kind of resource a dimension value refers to, and whether the reference is the right one for that key. */
 function kindOf(template: Template, key: string, value: Reference | undefined): Kind | string {
   if (!value) return 'any';
+  if ('stackSearch' in value) {
+    if (key === 'FunctionName') return 'function';
+    if (key === 'TableName') return 'table';
+    return `a SEARCH cannot find the stack's resources by ${key}`;
+  }
   const type = 'name' in value ? template.Resources[value.name.split('.')[0] ?? '']?.Type : undefined;
   const restApiNames = resourcesOfType(template, 'AWS::Serverless::Api').map(([, p]) => subText(p.Name));
   switch (key) {
@@ -467,7 +548,7 @@ function watched(template: Template): Watched[] {
   return alarmsOf(template).flatMap(([alarm, properties]) =>
     alarmMetrics(alarm, properties).flatMap((use) =>
       Object.values(use.dimensions).flatMap((value) => {
-        if (!value) return [];
+        if (!value || 'stackSearch' in value) return [];
         const name = 'name' in value ? value.name : restApiNamed(template, value.text);
         return name ? [{ resource: name, metric: use.metric, alarm, properties }] : [];
       }),

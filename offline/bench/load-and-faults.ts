@@ -16,9 +16,10 @@ import { type CloudOptions, OfflineCloud } from '../cloud.ts';
 import { sqsEventsOf } from '../runtime/event-sources.ts';
 import type { FaultCounts } from '../runtime/faults.ts';
 import type { LogSink } from '../runtime/lambda.ts';
+import { LOCAL_CREDENTIALS } from '../services/credentials.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../services/dynamodb.ts';
 import { seedTables } from '../services/seed.ts';
-import { type JsonObject, LOCAL_CREDENTIALS, loadTemplate, type Template } from '../template/template.ts';
+import { type JsonObject, loadTemplate, type Template } from '../template/template.ts';
 
 /**
  * The load and fault scenarios, shared by the `faults` Vitest project (small counts, assertions) and

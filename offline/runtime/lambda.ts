@@ -4,11 +4,11 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { LOCAL_CREDENTIALS } from '../services/credentials.ts';
 import {
   environmentOf,
   type FunctionDefinition,
   type JsonObject,
-  LOCAL_CREDENTIALS,
   type Resolver,
   UnsupportedTemplateError,
 } from '../template/template.ts';
@@ -214,6 +214,21 @@ export interface LambdaConfig {
  * a timed-out one is discarded, and a new code version replaces idle environments at once and busy ones
  * when they finish, so no in-flight request is lost on reload.
  */
+/** Where a gateway finds a route's function: only `invoke` is used (the cloud passes its map of LocalLambdas). */
+export interface FunctionRegistry {
+  get(functionName: string): Pick<LocalLambda, 'invoke'> | undefined;
+}
+
+/**
+ * Where a REST integration finds its function: Invoke, and InvokeWithResponseStream for a STREAM integration (the
+ * cloud passes its LocalLambdas; a test's fake may offer Invoke only).
+ */
+export interface StreamingFunctionRegistry {
+  get(
+    functionName: string,
+  ): (Pick<LocalLambda, 'invoke'> & Partial<Pick<LocalLambda, 'invokeWithResponseStream'>>) | undefined;
+}
+
 export class LocalLambda {
   #config: LambdaConfig;
   #generation = 0;

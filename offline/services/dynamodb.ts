@@ -14,7 +14,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { assertPortFree, freePort } from '../cli/ports.ts';
 import { processInfo } from '../cli/processes.ts';
-import { type JsonObject, LOCAL_CREDENTIALS, type Resolver } from '../template/template.ts';
+import type { JsonObject, Resolver } from '../template/template.ts';
+import { LOCAL_CREDENTIALS } from './credentials.ts';
 
 const REQUIRED_JAVA = 17;
 

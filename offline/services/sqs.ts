@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
-import { type JsonObject, LOCAL_CREDENTIALS, type Resolver } from '../template/template.ts';
+import type { JsonObject, Resolver } from '../template/template.ts';
+import { LOCAL_CREDENTIALS } from './credentials.ts';
 
 export interface LocalSqs {
   endpoint: string;

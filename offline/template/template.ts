@@ -69,7 +69,11 @@ export function parseTemplate(text: string): Template {
   // `merge` resolves the YAML merge keys the template uses to share build and alarm settings, as SAM and cfn-lint
   // do. Every function merges four of them, so the yaml package's alias budget (100, a guard against hostile
   // documents) would refuse a template of about 25 functions; the template is the project's own file.
-  const template = parse(text, { customTags: cloudFormationTags, merge: true, maxAliasCount: -1 }) as Template;
+  const template = parse(text, {
+    customTags: cloudFormationTags,
+    merge: true,
+    maxAliasCount: -1,
+  }) as Template;
   if (!template?.Resources) throw new Error('The template has no Resources section');
   return template;
 }
@@ -93,9 +97,6 @@ export interface Pseudo {
 }
 
 export const LOCAL_PSEUDO: Pseudo = { region: 'us-east-1', accountId: '000000000000', stackName: 'local' };
-
-/** The credentials every local client and function signs with; nothing offline checks IAM (README: limits). */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** How a resource answers `Ref` and `Fn::GetAtt` offline. */
 export interface Binding {

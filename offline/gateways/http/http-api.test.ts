@@ -1,9 +1,9 @@
 import { type IncomingHttpHeaders, type OutgoingHttpHeaders, request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { LambdaError } from '../../runtime/lambda.ts';
+import { type FunctionRegistry, LambdaError } from '../../runtime/lambda.ts';
 import { createSigningKey, type LocalIssuer, signToken, startIssuer } from '../../services/issuer.ts';
 import type { CorsConfiguration } from '../../template/http-api-definition.ts';
-import { type FunctionRegistry, type HttpRoute, httpApiConfig, LocalHttpApi, toReply } from './http-api.ts';
+import { type HttpRoute, httpApiConfig, LocalHttpApi, toReply } from './http-api.ts';
 import { JwtAuthorizer } from './jwt-authorizer.ts';
 
 interface EchoedEvent {

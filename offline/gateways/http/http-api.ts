@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { LambdaError, type LocalLambda } from '../../runtime/lambda.ts';
+import { type FunctionRegistry, LambdaError } from '../../runtime/lambda.ts';
 import type { CorsConfiguration, HttpApiDefinition } from '../../template/http-api-definition.ts';
 import {
   clfTime,
@@ -64,11 +64,6 @@ interface CompiledRoute extends HttpRoute {
   parameters: string[];
   rank: number[];
   bucket: TokenBucket | undefined;
-}
-
-/** Where the API finds a route's function: only `invoke` is used (the cloud passes its map of LocalLambdas). */
-export interface FunctionRegistry {
-  get(functionName: string): Pick<LocalLambda, 'invoke'> | undefined;
 }
 
 type Reply = { statusCode: number; headers: Record<string, string>; cookies: string[]; body: Buffer };

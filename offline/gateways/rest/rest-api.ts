@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { LambdaError, type LocalLambda } from '../../runtime/lambda.ts';
+import { LambdaError, type StreamingFunctionRegistry } from '../../runtime/lambda.ts';
 import type { Integration, RestApiConfig, RestMethod } from '../../template/rest-api-definition.ts';
 import { staticValue } from '../../template/rest-api-definition.ts';
 import {
@@ -29,18 +29,8 @@ import { UsagePlans } from './usage-plans.ts';
 import { MappingTemplateError, renderMappingTemplate } from './vtl.ts';
 
 /** What the REST API's AWS integrations talk to offline. */
-/**
- * Where an integration finds its function: Invoke, and InvokeWithResponseStream for a STREAM integration (the cloud
- * passes its LocalLambdas; a test's fake may offer Invoke only).
- */
-export interface RestFunctionRegistry {
-  get(
-    functionName: string,
-  ): (Pick<LocalLambda, 'invoke'> & Partial<Pick<LocalLambda, 'invokeWithResponseStream'>>) | undefined;
-}
-
 export interface RestBackends {
-  functions: RestFunctionRegistry;
+  functions: StreamingFunctionRegistry;
   sqs: SQSClient;
   /** Local queue URLs by queue name. */
   queueUrls: () => Record<string, string>;

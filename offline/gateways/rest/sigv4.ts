@@ -1,7 +1,7 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { SourceData } from '@smithy/types';
-import { LOCAL_CREDENTIALS } from '../../template/template.ts';
+import { LOCAL_CREDENTIALS } from '../../services/credentials.ts';
 
 /** SHA-256 and HMAC-SHA256 from node:crypto, in the shape the SDK's signer takes. */
 export class NodeSha256 {

@@ -8,9 +8,8 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterEach, describe, expect, test } from 'vitest';
 import { WebSocket } from 'ws';
-import { LambdaError } from '../../runtime/lambda.ts';
+import { type FunctionRegistry, LambdaError } from '../../runtime/lambda.ts';
 import type { WebSocketApiConfig, WebSocketRoute } from '../../template/websocket-api-definition.ts';
-import type { FunctionRegistry } from '../http/http-api.ts';
 import { LocalWebSocketApi, policyAllows, type WebSocketLimits } from './websocket.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: events are asserted field by field

@@ -8,7 +8,7 @@ import {
 } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { LambdaError } from '../../runtime/lambda.ts';
+import { type FunctionRegistry, LambdaError } from '../../runtime/lambda.ts';
 import type { Json, JsonObject } from '../../template/template.ts';
 import type {
   WebSocketApiConfig,
@@ -16,7 +16,6 @@ import type {
   WebSocketRoute,
 } from '../../template/websocket-api-definition.ts';
 import { clfTime, headerValue, queryParameters, readBody, safeDecode } from '../gateway-http.ts';
-import type { FunctionRegistry } from '../http/http-api.ts';
 import { TokenBucket } from '../token-bucket.ts';
 
 /**

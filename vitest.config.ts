@@ -49,6 +49,16 @@ export default defineConfig({
       },
       {
         test: {
+          // The README's recipes applied to copies of the repository, each booting its own offline cloud.
+          name: 'recipes',
+          include: ['test/recipes/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'offline',
           include: ['offline/**/*.test.ts'],
           exclude: ['offline/cli/**'],

@@ -24,6 +24,7 @@ import {
   ROOT,
   resourcesInDocumentOrder,
 } from './rules.ts';
+import { withoutResources } from './template-text.ts';
 
 /**
  * One route in one place: a function's block in template.yaml (the function, its log group and its alarms, which
@@ -42,26 +43,6 @@ const routeFunctions = functionsOf(template)
     ),
   )
   .map((fn) => fn.logicalId);
-
-/** template.yaml without the resources whose logical ids start with `prefix`, and the comments just above them. */
-function withoutBlock(source: string, prefix: string): string {
-  const lines = source.split('\n');
-  const kept: string[] = [];
-  let dropping = false;
-  for (const line of lines) {
-    const header = /^ {2}([A-Za-z0-9]+):\s*$/.exec(line);
-    if (header) {
-      dropping = header[1]?.startsWith(prefix) ?? false;
-      if (dropping) {
-        while (kept.length > 0 && /^ {2}#(?! -)/.test(kept.at(-1) ?? '')) kept.pop();
-      }
-    } else if (/^\S/.test(line) || /^ {2}# -/.test(line)) {
-      dropping = false;
-    }
-    if (!dropping) kept.push(line);
-  }
-  return kept.join('\n');
-}
 
 const RULES: [string, (copy: Template, copyText: string) => string[]][] = [
   ['alarm coverage', (copy) => checkAlarmCoverage(copy)],
@@ -86,7 +67,7 @@ describe("deleting one example function's block", () => {
   });
 
   test.each(routeFunctions)('without %s, every template rule holds and the offline cloud reads it', (fn) => {
-    const copyText = withoutBlock(text, fn);
+    const copyText = withoutResources(text, fn);
     const copy = parseTemplate(copyText);
     expect(Object.keys(copy.Resources).filter((id) => id.startsWith(fn))).toEqual([]);
     expect(Object.keys(copy.Resources).length).toBeGreaterThan(Object.keys(template.Resources).length - 8);
@@ -99,7 +80,7 @@ describe("deleting one example function's block", () => {
   test('cfn-lint accepts every copy', { timeout: 120_000 }, async () => {
     const files = routeFunctions.map((fn) => {
       const file = join(workDir, `without-${fn}.yaml`);
-      writeFileSync(file, withoutBlock(text, fn));
+      writeFileSync(file, withoutResources(text, fn));
       return file;
     });
     const lint = await promisify(execFile)('cfn-lint', files).then(
@@ -110,7 +91,7 @@ describe("deleting one example function's block", () => {
   });
 
   test('the block deleter removes only the block: a copy without a missing prefix is the template', () => {
-    expect(withoutBlock(text, 'NoSuchFunction')).toBe(text);
+    expect(withoutResources(text, 'NoSuchFunction')).toBe(text);
   });
 
   test('a dashboard that names an example breaks when the example goes, and the rules say where', () => {
@@ -119,7 +100,7 @@ describe("deleting one example function's block", () => {
       '"metrics": [\n                ["AWS/Lambda","Errors","FunctionName","${GetMeFunction}"],',
     );
     expect(naming).not.toBe(text);
-    expect(checkDashboards(parseTemplate(withoutBlock(naming, 'GetMeFunction')))).toContain(
+    expect(checkDashboards(parseTemplate(withoutResources(naming, 'GetMeFunction')))).toContain(
       'OperationsDashboard: ${GetMeFunction} is not in the template',
     );
   });

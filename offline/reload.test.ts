@@ -44,7 +44,7 @@ test('a code change rebuilds only the functions that include it, and no request 
   const code = await readFile(source, 'utf8');
   await writeFile(
     source,
-    code.replace('json(200, callerOf(event))', 'json(200, { ...callerOf(event), revision: 2 })'),
+    code.replace('json(200, httpCallerOf(event))', 'json(200, { ...httpCallerOf(event), revision: 2 })'),
   );
   expect(await cloud.reloadSources([source])).toEqual(['GetMeFunction']);
   await new Promise((resolveWait) => setTimeout(resolveWait, 300));

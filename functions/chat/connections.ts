@@ -4,10 +4,9 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
-  type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../lib/clients.ts';
+import { queryPages, sendUntilProcessed } from '../lib/dynamodb.ts';
 import { requireEnv } from '../lib/env.ts';
 
 /**
@@ -90,42 +89,28 @@ export async function isMember(connectionId: string, roomId: string): Promise<bo
 /** The connection ids in a room, read page by page from the byRoom index. */
 export async function roomMembers(roomId: string): Promise<string[]> {
   const members: string[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page: QueryCommandOutput = await documentClient.send(
-      new QueryCommand({
-        TableName: CONNECTIONS_TABLE,
-        IndexName: BY_ROOM_INDEX,
-        KeyConditionExpression: 'roomId = :roomId',
-        ExpressionAttributeValues: { ':roomId': roomId },
-        ProjectionExpression: 'connectionId',
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) members.push(String(item.connectionId));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const pages = queryPages({
+    TableName: CONNECTIONS_TABLE,
+    IndexName: BY_ROOM_INDEX,
+    KeyConditionExpression: 'roomId = :roomId',
+    ExpressionAttributeValues: { ':roomId': roomId },
+    ProjectionExpression: 'connectionId',
+  });
+  for await (const items of pages) for (const item of items) members.push(String(item.connectionId));
   return members;
 }
 
 /** Deletes every item of a connection (the connection and all its memberships); returns how many. */
 export async function removeConnection(connectionId: string): Promise<number> {
   const keys: Record<string, string>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page: QueryCommandOutput = await documentClient.send(
-      new QueryCommand({
-        TableName: CONNECTIONS_TABLE,
-        KeyConditionExpression: 'connectionId = :connectionId',
-        ExpressionAttributeValues: { ':connectionId': connectionId },
-        ProjectionExpression: 'connectionId, sk',
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) keys.push({ connectionId, sk: String(item.sk) });
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const pages = queryPages({
+    TableName: CONNECTIONS_TABLE,
+    KeyConditionExpression: 'connectionId = :connectionId',
+    ExpressionAttributeValues: { ':connectionId': connectionId },
+    ProjectionExpression: 'connectionId, sk',
+    ConsistentRead: true,
+  });
+  for await (const items of pages) for (const item of items) keys.push({ connectionId, sk: String(item.sk) });
   for (let start = 0; start < keys.length; start += BATCH_SIZE) {
     await deleteBatch(keys.slice(start, start + BATCH_SIZE));
   }
@@ -134,18 +119,21 @@ export async function removeConnection(connectionId: string): Promise<number> {
 
 /** One BatchWriteItem of deletes, retrying what DynamoDB leaves unprocessed with exponential backoff. */
 async function deleteBatch(keys: Record<string, string>[]): Promise<void> {
-  type Requests = NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string];
-  let requests: Requests | undefined = keys.map((Key) => ({ DeleteRequest: { Key } }));
-  for (let attempt = 1; requests && requests.length > 0; attempt++) {
-    if (attempt > BATCH_WRITE_ATTEMPTS) {
-      throw new Error(`BatchWriteItem left ${requests.length} deletes unprocessed`);
-    }
-    if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
-    const result: BatchWriteCommandOutput = await documentClient.send(
-      new BatchWriteCommand({ RequestItems: { [CONNECTIONS_TABLE]: requests } }),
-    );
-    requests = result.UnprocessedItems?.[CONNECTIONS_TABLE];
-  }
+  type WriteRequests = NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string];
+  const deletes: WriteRequests = keys.map((Key) => ({ DeleteRequest: { Key } }));
+  await sendUntilProcessed(
+    deletes,
+    async (requests) => {
+      const result = await documentClient.send(
+        new BatchWriteCommand({ RequestItems: { [CONNECTIONS_TABLE]: requests } }),
+      );
+      return result.UnprocessedItems?.[CONNECTIONS_TABLE];
+    },
+    {
+      attempts: BATCH_WRITE_ATTEMPTS,
+      unprocessed: (count) => `BatchWriteItem left ${count} deletes unprocessed`,
+    },
+  );
 }
 
 function positiveInteger(name: string): number {

@@ -1,5 +1,5 @@
 import { parseFrame, unknownAction } from './protocol.ts';
-import { webSocketRoute } from './route.ts';
+import { webSocketRoute } from './websocket-route.ts';
 
 /**
  * $default: every message whose action has no route. Malformed JSON is a ValidationError; anything else is an

@@ -1,8 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logger, metrics } from '../lib/powertools.ts';
-import { tracing } from '../lib/tracing.ts';
 import { removeConnection } from './connections.ts';
-import { ok, webSocketRoute } from './route.ts';
+import { ok, webSocketRoute } from './websocket-route.ts';
 
 /** $disconnect: deletes the connection and every room membership it had (best effort: TTL catches the rest). */
 export const handler = webSocketRoute(
@@ -18,5 +17,5 @@ export const handler = webSocketRoute(
     });
     return ok();
   },
-  { replies: false, tracing: tracing() },
+  { replies: false },
 );

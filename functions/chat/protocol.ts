@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { type FieldIssue, HttpError } from '../lib/errors.ts';
-import { validate } from '../lib/validation.ts';
+import { decodeJsonPayload, type JsonPayload, type JsonPayloadRules, validate } from '../lib/validation.ts';
 
 /**
  * The chat's wire protocol: JSON text frames. Clients send `{"action": …}` messages (API Gateway routes them
@@ -105,28 +105,22 @@ export function errorFrame(error?: HttpError): ErrorFrame {
 
 // ---------------------------------------------------------------- parsing
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-interface MessageEvent {
-  body?: string | undefined;
-  isBase64Encoded?: boolean;
-}
+// Invalid UTF-8 is refused as invalid JSON. A key such as `__proto__` is not refused by name: every action's
+// schema is strict, so it fails validation as an unknown field (and `$default` refuses every message anyway).
+const FRAME: JsonPayloadRules = {
+  maxBytes: MAX_MESSAGE_BYTES,
+  missing: () => invalid('A JSON message is required'),
+  tooLarge: () => invalid(`The message must not exceed ${MAX_MESSAGE_BYTES} bytes`),
+  notUtf8: () => invalid('The message is not valid JSON'),
+  notJson: () => invalid('The message is not valid JSON'),
+};
 
 /** Size-checks, decodes and parses a frame's JSON; every failure is a ValidationError. */
-export function parseFrame(event: MessageEvent): unknown {
-  if (!event.body) throw invalid('A JSON message is required');
-  const bytes = Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
-  if (bytes.byteLength > MAX_MESSAGE_BYTES) {
-    throw invalid(`The message must not exceed ${MAX_MESSAGE_BYTES} bytes`);
-  }
-  try {
-    return JSON.parse(utf8.decode(bytes));
-  } catch {
-    throw invalid('The message is not valid JSON');
-  }
+export function parseFrame(event: JsonPayload): unknown {
+  return decodeJsonPayload(event, FRAME);
 }
 
-/** Parses a frame and validates it against its action's schema (unknown fields refused). */
-export function parseMessage<S extends z.ZodType>(event: MessageEvent, schema: S): z.infer<S> {
+/** Parses a client's message and validates it against its action's schema (unknown fields refused). */
+export function parseClientMessage<S extends z.ZodType>(event: JsonPayload, schema: S): z.infer<S> {
   return validate(schema, parseFrame(event), 'body');
 }

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { forbidden } from './errors.ts';
 
-export interface Caller {
+export interface HttpCaller {
   readonly sub: string;
   readonly username: string | undefined;
   readonly scopes: readonly string[];
@@ -13,7 +13,7 @@ export interface Caller {
  * a list claim such as `cognito:groups` arrives as "[admin editors]". Only claims of a Cognito access token are read:
  * it carries no `email` (Cognito developer guide, "Understanding the access token"), so the caller has none.
  */
-export function callerOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): Caller {
+export function httpCallerOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): HttpCaller {
   const claims = event.requestContext.authorizer.jwt.claims;
   const sub = claims.sub;
   if (typeof sub !== 'string' || sub === '') throw forbidden('The token has no subject');
@@ -25,7 +25,7 @@ export function callerOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): Caller
   };
 }
 
-export function requireGroup(caller: Caller, group: string): void {
+export function requireGroup(caller: HttpCaller, group: string): void {
   if (!caller.groups.includes(group)) throw forbidden(`Only members of the ${group} group may do this`);
 }
 

@@ -1,10 +1,9 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { allowOrigin } from './cors.ts';
 import { HttpError } from './errors.ts';
 import { errorResult, type HttpResult } from './http.ts';
-import { API_REQUEST_ID, logger, metrics, observability } from './powertools.ts';
+import { API_REQUEST_ID, logRouteError, observability } from './powertools.ts';
 
 /**
  * What the HTTP middleware needs of an API Gateway event, whichever kind of API sent it: the request id, which
@@ -24,37 +23,25 @@ export function httpErrors<TEvent extends ApiEvent>(): MiddlewareObj<TEvent, Htt
     onError: async (request) => {
       const { error } = request;
       const requestId = request.event?.requestContext?.requestId ?? request.context.awsRequestId;
-      if (error instanceof HttpError) {
-        logger.info('Request refused', {
-          statusCode: error.statusCode,
-          code: error.code,
-          reason: error.message,
-        });
-        request.response = errorResult(error.statusCode, error, requestId);
-        return;
-      }
-      logger.error('Unhandled error', error as Error);
-      metrics.addMetric('UnhandledError', MetricUnit.Count, 1);
-      request.response = errorResult(
-        500,
-        { code: 'InternalError', message: 'An internal error occurred' },
-        requestId,
-      );
+      logRouteError(error);
+      request.response =
+        error instanceof HttpError
+          ? errorResult(error.statusCode, error, requestId)
+          : errorResult(500, { code: 'InternalError', message: 'An internal error occurred' }, requestId);
     },
   };
 }
 
 /**
  * The middy stack of every API route, REST API (payload 1.0) or HTTP API (2.0) alike: observability with the API
- * request id (and the tracer's middleware, for a route that traces: middleware.ts), the error model, and the
- * CORS origin header when the function sets CORS_ALLOW_ORIGIN.
+ * request id (and the tracer's middleware in a function that traces: instrumentation.ts), the error model, and
+ * the CORS origin header when the function sets CORS_ALLOW_ORIGIN.
  */
 export function httpRoute<TEvent extends ApiEvent>(
   handler: (event: TEvent, context: Context) => Promise<HttpResult>,
-  tracing?: MiddlewareObj,
 ) {
   return middy<TEvent, HttpResult>()
-    .use(observability(API_REQUEST_ID, tracing))
+    .use(observability(API_REQUEST_ID))
     .use(allowOrigin())
     .use(httpErrors())
     .handler(handler);

@@ -1,8 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import type { MiddlewareObj } from '@middy/core';
+import { HttpError } from './errors.ts';
+import { tracingMiddleware } from './instrumentation.ts';
 
 /**
  * How injectLambdaContext's correlationIdPath finds the correlation id in the event: a dotted property path,
@@ -30,14 +31,28 @@ export const API_REQUEST_ID = 'requestContext.requestId';
 
 /**
  * Powertools around every function: the logger with the Lambda context (and the correlation id found at
- * `correlationIdPath`, if the event has one), the tracer's middleware for a function that traces (tracing.ts;
- * a parameter rather than an import, so that the functions that do not trace never bundle the tracer), and
- * metrics with a cold-start metric.
+ * `correlationIdPath`, if the event has one), the tracer's middleware in a function that traces (the one that
+ * instrumentation.ts has registered, if any: this module never imports the tracer, so that the functions that do
+ * not trace never bundle it), and metrics with a cold-start metric.
  */
-export function observability(correlationIdPath?: string, tracing?: MiddlewareObj) {
+export function observability(correlationIdPath?: string) {
   return [
     injectLambdaContext(logger, { ...(correlationIdPath ? { correlationIdPath } : {}), resetKeys: true }),
-    ...(tracing ? [tracing] : []),
+    ...tracingMiddleware(),
     logMetrics(metrics, { captureColdStartMetric: true }),
   ];
+}
+
+/**
+ * Logs the error a route ended with, the same way on every kind of route (HTTP and WebSocket): a refusal (an
+ * HttpError, which the caller is told of) at info, with its status, code and reason; anything else in full, as an
+ * error, counted in the UnhandledError metric.
+ */
+export function logRouteError(error: unknown): void {
+  if (error instanceof HttpError) {
+    logger.info('Request refused', { statusCode: error.statusCode, code: error.code, reason: error.message });
+    return;
+  }
+  logger.error('Unhandled error', error as Error);
+  metrics.addMetric('UnhandledError', MetricUnit.Count, 1);
 }

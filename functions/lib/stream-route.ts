@@ -4,8 +4,7 @@ import { executionModeStreamifyResponse } from '@middy/core/StreamifyResponse';
 import type { Context } from 'aws-lambda';
 import { allowOrigin } from './cors.ts';
 import { type ApiEvent, httpErrors } from './http-route.ts';
-import { observability } from './middleware.ts';
-import { API_REQUEST_ID } from './powertools.ts';
+import { API_REQUEST_ID, observability } from './powertools.ts';
 
 /**
  * What a streaming route answers: the status and headers go first, as the metadata prelude API Gateway reads

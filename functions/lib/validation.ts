@@ -31,40 +31,64 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, locatio
   throw validationFailed(details);
 }
 
-/** Decodes, size-checks and parses a JSON request body, then validates it. */
+/** A JSON payload as API Gateway hands it to a function: text, or base64 of its bytes. */
+export interface JsonPayload {
+  readonly body?: string | null | undefined;
+  readonly isBase64Encoded?: boolean | undefined;
+}
+
+/** How one protocol (an HTTP request body, a chat frame) limits its JSON payloads and words each refusal. */
+export interface JsonPayloadRules {
+  readonly maxBytes: number;
+  readonly missing: () => HttpError;
+  readonly tooLarge: () => HttpError;
+  readonly notUtf8: () => HttpError;
+  readonly notJson: () => HttpError;
+  /** How a payload with a `__proto__`, `constructor` or `prototype` key is refused; without it, it is not. */
+  readonly forbiddenKey?: (key: string) => HttpError;
+}
+
+/** Decodes a JSON payload (base64 or text, then strict UTF-8), size-checks and parses it. */
+export function decodeJsonPayload(payload: JsonPayload, rules: JsonPayloadRules): unknown {
+  if (!payload.body) throw rules.missing();
+  const bytes = Buffer.from(payload.body, payload.isBase64Encoded ? 'base64' : 'utf8');
+  if (bytes.byteLength > rules.maxBytes) throw rules.tooLarge();
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw rules.notUtf8();
+  }
+  let forbiddenKey: string | undefined;
+  const noteForbiddenKey = (key: string, nested: unknown) => {
+    if (FORBIDDEN_KEYS.has(key)) forbiddenKey = key;
+    return nested;
+  };
+  let value: unknown;
+  try {
+    value = JSON.parse(text, rules.forbiddenKey ? noteForbiddenKey : undefined);
+  } catch {
+    throw rules.notJson();
+  }
+  if (forbiddenKey !== undefined && rules.forbiddenKey) throw rules.forbiddenKey(forbiddenKey);
+  return value;
+}
+
+const REQUEST_BODY: JsonPayloadRules = {
+  maxBytes: MAX_BODY_BYTES,
+  missing: () => badRequest('A JSON request body is required'),
+  tooLarge: () =>
+    new HttpError(413, 'PayloadTooLarge', `The request body must not exceed ${MAX_BODY_BYTES} bytes`),
+  notUtf8: () => badRequest('The request body is not valid UTF-8'),
+  notJson: () => badRequest('The request body is not valid JSON'),
+  forbiddenKey: (key) => badRequest(`The request body contains the forbidden key "${key}"`),
+};
+
+/** Checks the content type, then decodes, size-checks and parses a JSON request body, and validates it. */
 export function parseJsonBody<S extends z.ZodType>(event: APIGatewayProxyEventV2, schema: S): z.infer<S> {
   const contentType = event.headers['content-type'] ?? '';
   if (!JSON_CONTENT_TYPE.test(contentType)) {
     throw new HttpError(415, 'UnsupportedMediaType', 'Content-Type must be application/json');
   }
-  if (!event.body) throw badRequest('A JSON request body is required');
-
-  const bytes = Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
-  if (bytes.byteLength > MAX_BODY_BYTES) {
-    throw new HttpError(413, 'PayloadTooLarge', `The request body must not exceed ${MAX_BODY_BYTES} bytes`);
-  }
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    throw badRequest('The request body is not valid UTF-8');
-  }
-  return validate(schema, parseJson(text), 'body');
-}
-
-function parseJson(text: string): unknown {
-  let forbiddenKey: string | undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text, (key, nested) => {
-      if (FORBIDDEN_KEYS.has(key)) forbiddenKey = key;
-      return nested;
-    });
-  } catch {
-    throw badRequest('The request body is not valid JSON');
-  }
-  if (forbiddenKey !== undefined) {
-    throw badRequest(`The request body contains the forbidden key "${forbiddenKey}"`);
-  }
-  return value;
+  return validate(schema, decodeJsonPayload(event, REQUEST_BODY), 'body');
 }

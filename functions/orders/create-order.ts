@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import { callerOf } from '../lib/auth.ts';
+import { httpCallerOf } from '../lib/auth.ts';
 import { requireEnv } from '../lib/env.ts';
 import { json } from '../lib/http.ts';
+import { httpRoute } from '../lib/http-route.ts';
 import { idempotencyKeyHeader, idempotencyKeyReused, idFromIdempotencyKey } from '../lib/idempotency.ts';
-import { httpRoute } from '../lib/middleware.ts';
 import { logger, metrics } from '../lib/powertools.ts';
 import { parseJsonBody } from '../lib/validation.ts';
 import { CreateOrderInput, type OrderRecord, toOrderView } from './order.ts';
@@ -19,7 +19,7 @@ const IDEMPOTENCY_TABLE = requireEnv('IDEMPOTENCY_TABLE');
 /** POST /orders: prices come from the catalogue, never from the client. */
 export const handler = httpRoute(async (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
   const input = parseJsonBody(event, CreateOrderInput);
-  const caller = callerOf(event);
+  const caller = httpCallerOf(event);
   const idempotencyKey = event.headers['idempotency-key'];
 
   const { items, total } = await priceOrder(PRODUCTS_TABLE, input);

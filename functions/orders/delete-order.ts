@@ -2,15 +2,15 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import * as z from 'zod';
-import { callerOf } from '../lib/auth.ts';
+import { httpCallerOf } from '../lib/auth.ts';
 import { documentClient } from '../lib/clients.ts';
 import { requireEnv } from '../lib/env.ts';
 import { notFound } from '../lib/errors.ts';
 import { noContent } from '../lib/http.ts';
-import { OrderId } from '../lib/ids.ts';
-import { httpRoute } from '../lib/middleware.ts';
+import { httpRoute } from '../lib/http-route.ts';
 import { logger } from '../lib/powertools.ts';
 import { validate } from '../lib/validation.ts';
+import { OrderId } from './order.ts';
 
 const ORDERS_TABLE = requireEnv('ORDERS_TABLE');
 const PathParameters = z.object({ id: OrderId });
@@ -18,7 +18,7 @@ const PathParameters = z.object({ id: OrderId });
 /** DELETE /orders/{id}: ownership is part of the write condition, so there is no read-then-delete race. */
 export const handler = httpRoute(async (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
   const { id } = validate(PathParameters, event.pathParameters, 'path');
-  const caller = callerOf(event);
+  const caller = httpCallerOf(event);
 
   try {
     await documentClient.send(

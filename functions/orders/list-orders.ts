@@ -1,12 +1,12 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import * as z from 'zod';
-import { callerOf } from '../lib/auth.ts';
+import { httpCallerOf } from '../lib/auth.ts';
 import { documentClient } from '../lib/clients.ts';
 import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
 import { requireEnv } from '../lib/env.ts';
 import { json } from '../lib/http.ts';
-import { httpRoute } from '../lib/middleware.ts';
+import { httpRoute } from '../lib/http-route.ts';
 import { validate } from '../lib/validation.ts';
 import { type OrderRecord, toOrderView } from './order.ts';
 
@@ -21,7 +21,7 @@ const Query = z.strictObject({
 /** GET /orders: the caller's orders, newest first; `nextCursor` fetches the next page. */
 export const handler = httpRoute(async (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
   const query = validate(Query, event.queryStringParameters ?? {}, 'query');
-  const caller = callerOf(event);
+  const caller = httpCallerOf(event);
 
   const page = await documentClient.send(
     new QueryCommand({

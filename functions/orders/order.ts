@@ -1,6 +1,8 @@
 import * as z from 'zod';
-import { ProductId } from '../lib/ids.ts';
 import { Utf8Text } from '../lib/validation.ts';
+import { ProductId } from '../products/product.ts';
+
+export const OrderId = z.uuid({ message: 'Must be a UUID' });
 
 export const CreateOrderInput = z
   .strictObject({

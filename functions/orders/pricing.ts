@@ -1,5 +1,6 @@
-import { BatchGetCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../lib/clients.ts';
+import { type Attributes, sendUntilProcessed } from '../lib/dynamodb.ts';
 import { HttpError } from '../lib/errors.ts';
 import type { ProductRecord } from '../products/product.ts';
 import type { CreateOrderInput, Money, OrderLine } from './order.ts';
@@ -60,24 +61,26 @@ async function loadProducts(
   productIds: string[],
 ): Promise<Map<string, ProductRecord>> {
   const found = new Map<string, ProductRecord>();
-  let keys: Record<string, unknown>[] | undefined = productIds.map((productId) => ({ productId }));
-  for (let attempt = 1; keys && keys.length > 0; attempt++) {
-    if (attempt > BATCH_GET_ATTEMPTS) throw new Error(`BatchGet left ${keys.length} keys unprocessed`);
-    if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
-    const result: BatchGetCommandOutput = await documentClient.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [productsTable]: {
-            Keys: keys,
-            ProjectionExpression: 'productId, #name, price',
-            ExpressionAttributeNames: { '#name': 'name' },
+  const keys: Attributes[] = productIds.map((productId) => ({ productId }));
+  await sendUntilProcessed(
+    keys,
+    async (unread) => {
+      const result = await documentClient.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [productsTable]: {
+              Keys: unread,
+              ProjectionExpression: 'productId, #name, price',
+              ExpressionAttributeNames: { '#name': 'name' },
+            },
           },
-        },
-      }),
-    );
-    for (const item of result.Responses?.[productsTable] ?? [])
-      found.set(item.productId, item as ProductRecord);
-    keys = result.UnprocessedKeys?.[productsTable]?.Keys;
-  }
+        }),
+      );
+      for (const item of result.Responses?.[productsTable] ?? [])
+        found.set(item.productId, item as ProductRecord);
+      return result.UnprocessedKeys?.[productsTable]?.Keys;
+    },
+    { attempts: BATCH_GET_ATTEMPTS, unprocessed: (count) => `BatchGet left ${count} keys unprocessed` },
+  );
   return found;
 }

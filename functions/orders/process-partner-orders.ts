@@ -4,8 +4,7 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { requireEnv } from '../lib/env.ts';
 import { badRequest, HttpError } from '../lib/errors.ts';
-import { observability } from '../lib/middleware.ts';
-import { logger, metrics } from '../lib/powertools.ts';
+import { logger, metrics, observability } from '../lib/powertools.ts';
 import { validate } from '../lib/validation.ts';
 import {
   CreateOrderInput,
@@ -123,7 +122,7 @@ async function decide(
   } as const;
   let requested: Requested;
   try {
-    requested = validate(CreateOrderInput, parseJson(body), 'body');
+    requested = validate(CreateOrderInput, parseOrderJson(body), 'body');
     const { items, total } = await priceOrder(PRODUCTS_TABLE, requested);
     const placed: OrderRecord = { ...common, status: 'PLACED', items, total, note: requested.note };
     return { requested, outcome: placed };
@@ -134,7 +133,7 @@ async function decide(
   }
 }
 
-function parseJson(body: string): unknown {
+function parseOrderJson(body: string): unknown {
   try {
     return JSON.parse(body);
   } catch {

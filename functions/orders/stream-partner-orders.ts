@@ -1,9 +1,8 @@
 import { Readable } from 'node:stream';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { paginateQuery, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { documentClient } from '../lib/clients.ts';
+import { queryPages } from '../lib/dynamodb.ts';
 import { requireEnv } from '../lib/env.ts';
 import { forbidden } from '../lib/errors.ts';
 import { logger, metrics } from '../lib/powertools.ts';
@@ -46,7 +45,7 @@ export const handler = httpStreamRoute(async (event: APIGatewayProxyEvent) => {
 });
 
 async function* orderPages(customerId: string, since: string | undefined): AsyncGenerator<StoredOrder[]> {
-  const query: QueryCommandInput = {
+  const pages = queryPages({
     TableName: ORDERS_TABLE,
     IndexName: 'byCustomer',
     KeyConditionExpression: `customerId = :customer${since === undefined ? '' : ' AND createdAt >= :since'}`,
@@ -55,10 +54,9 @@ async function* orderPages(customerId: string, since: string | undefined): Async
       ...(since === undefined ? {} : { ':since': since }),
     },
     ScanIndexForward: false,
-  };
-  for await (const page of paginateQuery({ client: documentClient, pageSize: PAGE_SIZE }, query)) {
-    yield (page.Items ?? []) as StoredOrder[];
-  }
+    Limit: PAGE_SIZE,
+  });
+  for await (const items of pages) yield items as StoredOrder[];
 }
 
 /** One chunk per page: its orders, a line each. */

@@ -5,10 +5,9 @@ import { documentClient } from '../lib/clients.ts';
 import { requireEnv } from '../lib/env.ts';
 import { notFound } from '../lib/errors.ts';
 import { json } from '../lib/http.ts';
-import { ProductId } from '../lib/ids.ts';
-import { httpRoute } from '../lib/middleware.ts';
+import { httpRoute } from '../lib/http-route.ts';
 import { validate } from '../lib/validation.ts';
-import { type ProductRecord, toProductView } from './product.ts';
+import { ProductId, type ProductRecord, toProductView } from './product.ts';
 
 const PRODUCTS_TABLE = requireEnv('PRODUCTS_TABLE');
 const PathParameters = z.object({ id: ProductId });

@@ -5,7 +5,7 @@ import { documentClient } from '../lib/clients.ts';
 import { decodeCursor, encodeCursor } from '../lib/cursor.ts';
 import { requireEnv } from '../lib/env.ts';
 import { json } from '../lib/http.ts';
-import { httpRoute } from '../lib/middleware.ts';
+import { httpRoute } from '../lib/http-route.ts';
 import { validate } from '../lib/validation.ts';
 import { Category, type ProductRecord, toProductView } from './product.ts';
 

@@ -1,6 +1,10 @@
 import * as z from 'zod';
 import { Utf8Text } from '../lib/validation.ts';
 
+export const ProductId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { message: 'Must be 1-64 lower-case letters, digits or hyphens' });
+
 /** A product category: the partition key of the Products table's byCategory index. */
 export const Category = z
   .string()

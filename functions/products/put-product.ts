@@ -1,15 +1,14 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import * as z from 'zod';
-import { callerOf, requireGroup } from '../lib/auth.ts';
+import { httpCallerOf, requireGroup } from '../lib/auth.ts';
 import { documentClient } from '../lib/clients.ts';
 import { requireEnv } from '../lib/env.ts';
 import { json } from '../lib/http.ts';
-import { ProductId } from '../lib/ids.ts';
-import { httpRoute } from '../lib/middleware.ts';
+import { httpRoute } from '../lib/http-route.ts';
 import { logger } from '../lib/powertools.ts';
 import { parseJsonBody, validate } from '../lib/validation.ts';
-import { ProductInput, type ProductRecord } from './product.ts';
+import { ProductId, ProductInput, type ProductRecord } from './product.ts';
 
 const PRODUCTS_TABLE = requireEnv('PRODUCTS_TABLE');
 const PathParameters = z.object({ id: ProductId });
@@ -18,7 +17,7 @@ const PathParameters = z.object({ id: ProductId });
 export const handler = httpRoute(async (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
   const { id } = validate(PathParameters, event.pathParameters, 'path');
   const input = parseJsonBody(event, ProductInput);
-  const caller = callerOf(event);
+  const caller = httpCallerOf(event);
   requireGroup(caller, 'admin');
 
   const product: ProductRecord = {

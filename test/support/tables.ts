@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import { requireEnv } from '../../functions/lib/env.ts';
 import type { FieldIssue } from '../../functions/lib/errors.ts';
 import type { HttpResult } from '../../functions/lib/http.ts';
-import type { ApiEvent } from '../../functions/lib/middleware.ts';
+import type { ApiEvent } from '../../functions/lib/http-route.ts';
 import type { OrderRecord } from '../../functions/orders/order.ts';
 import type { ProductRecord } from '../../functions/products/product.ts';
 import { lambdaContext } from './http-api-event.ts';

@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { expect } from 'vitest';
 import { HttpError } from '../../functions/lib/errors.ts';
 import type { HttpResult } from '../../functions/lib/http.ts';
-import type { ApiEvent } from '../../functions/lib/middleware.ts';
+import type { ApiEvent } from '../../functions/lib/http-route.ts';
 import { lambdaContext } from './http-api-event.ts';
 
 /** A route handler of either kind of API; each test passes it the kind of event its API sends. */

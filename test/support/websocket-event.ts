@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { WebSocketEvent } from '../../functions/chat/route.ts';
+import type { WebSocketEvent } from '../../functions/chat/websocket-route.ts';
 
 export interface WebSocketEventOptions {
   routeKey: string;

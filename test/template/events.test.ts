@@ -6,10 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 // Only schema modules: they read no environment, so the template project can import them as they are.
 import { JoinRoomMessage, LeaveRoomMessage, SendMessageMessage } from '../../functions/chat/protocol.ts';
-import { OrderId, ProductId } from '../../functions/lib/ids.ts';
-import { CreateOrderInput } from '../../functions/orders/order.ts';
+import { CreateOrderInput, OrderId } from '../../functions/orders/order.ts';
 import { PartnerOrderAttributes } from '../../functions/orders/partner-order.ts';
-import { ProductInput } from '../../functions/products/product.ts';
+import { ProductId, ProductInput } from '../../functions/products/product.ts';
 import {
   type FunctionDefinition,
   functionsOf,

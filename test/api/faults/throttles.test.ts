@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startTestCloud, type TestCloud } from '../../../offline/bench/load-and-faults.ts';
 import {
   httpRouteThrottle,
-  startTestCloud,
-  type TestCloud,
   type ThrottleReport,
   webSocketRouteThrottle,
-} from '../../../offline/bench/load-and-faults.ts';
+} from '../../../offline/bench/throttle-scenarios.ts';
 
 /**
  * Route throttles under concurrent callers, with the template's own parameters set low for this cloud: a route's

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startTestCloud, type TestCloud, webSocketBurst } from '../../../offline/bench/load-and-faults.ts';
+import { startTestCloud, type TestCloud } from '../../../offline/bench/load-and-faults.ts';
+import { webSocketBurst } from '../../../offline/bench/websocket-burst-scenario.ts';
 
 /**
  * A burst of chat messages to a busy room: senders fire all their messages at once, without waiting for a

@@ -3,7 +3,7 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { expect } from 'vitest';
 import type { ConnectionRecord, MembershipRecord } from '../../../functions/chat/connections.ts';
-import type { WebSocketEvent, WebSocketResult } from '../../../functions/chat/route.ts';
+import type { WebSocketEvent, WebSocketResult } from '../../../functions/chat/websocket-route.ts';
 import { requireEnv } from '../../../functions/lib/env.ts';
 import { lambdaContext } from '../../support/http-api-event.ts';
 import { db } from '../../support/tables.ts';

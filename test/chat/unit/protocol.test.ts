@@ -5,8 +5,8 @@ import {
   LeaveRoomMessage,
   MAX_MESSAGE_BYTES,
   notInRoom,
+  parseClientMessage,
   parseFrame,
-  parseMessage,
   SendMessageMessage,
   unknownAction,
 } from '../../../functions/chat/protocol.ts';
@@ -31,13 +31,13 @@ function refusal(action: () => unknown): {
   throw new Error('Expected a refusal, but the message was accepted');
 }
 
-describe('parseMessage accepts', () => {
+describe('parseClientMessage accepts', () => {
   test('joinroom and leaveroom with a room id', () => {
-    expect(parseMessage(frame({ action: 'joinroom', roomId: 'general' }), JoinRoomMessage)).toEqual({
+    expect(parseClientMessage(frame({ action: 'joinroom', roomId: 'general' }), JoinRoomMessage)).toEqual({
       action: 'joinroom',
       roomId: 'general',
     });
-    expect(parseMessage(frame({ action: 'leaveroom', roomId: 'a-1' }), LeaveRoomMessage)).toEqual({
+    expect(parseClientMessage(frame({ action: 'leaveroom', roomId: 'a-1' }), LeaveRoomMessage)).toEqual({
       action: 'leaveroom',
       roomId: 'a-1',
     });
@@ -45,7 +45,7 @@ describe('parseMessage accepts', () => {
 
   test('sendmessage, trimming the text and keeping the client message id', () => {
     expect(
-      parseMessage(
+      parseClientMessage(
         frame({ action: 'sendmessage', roomId: 'general', text: '  hi there \n', clientMessageId: 'c-1' }),
         SendMessageMessage,
       ),
@@ -54,23 +54,23 @@ describe('parseMessage accepts', () => {
 
   test('a text of exactly 2,000 characters, counting an emoji as one', () => {
     const text = '🙂'.repeat(2000);
-    expect(parseMessage(frame({ action: 'sendmessage', roomId: 'r', text }), SendMessageMessage).text).toBe(
-      text,
-    );
+    expect(
+      parseClientMessage(frame({ action: 'sendmessage', roomId: 'r', text }), SendMessageMessage).text,
+    ).toBe(text);
   });
 
   test('a 64-character room id', () => {
     const roomId = 'a'.repeat(64);
-    expect(parseMessage(frame({ action: 'joinroom', roomId }), JoinRoomMessage).roomId).toBe(roomId);
+    expect(parseClientMessage(frame({ action: 'joinroom', roomId }), JoinRoomMessage).roomId).toBe(roomId);
   });
 
   test('a base64-encoded frame', () => {
     const body = Buffer.from(JSON.stringify({ action: 'joinroom', roomId: 'general' })).toString('base64');
-    expect(parseMessage({ body, isBase64Encoded: true }, JoinRoomMessage).roomId).toBe('general');
+    expect(parseClientMessage({ body, isBase64Encoded: true }, JoinRoomMessage).roomId).toBe('general');
   });
 });
 
-describe('parseMessage refuses with a ValidationError', () => {
+describe('parseClientMessage refuses with a ValidationError', () => {
   const send = (fields: Record<string, unknown>) => ({
     action: 'sendmessage',
     roomId: 'general',
@@ -104,20 +104,21 @@ describe('parseMessage refuses with a ValidationError', () => {
       ['body.clientMessageId'],
     ],
   ] as [string, unknown, string[]][])('%s', (_name, body, paths) => {
-    const refused = refusal(() => parseMessage(frame(body), SendMessageMessage));
+    const refused = refusal(() => parseClientMessage(frame(body), SendMessageMessage));
     expect(refused).toMatchObject({ code: 'ValidationError', statusCode: 400 });
     expect(refused.paths).toEqual(paths);
   });
 
   test('another action than the schema expects', () => {
     expect(
-      refusal(() => parseMessage(frame({ action: 'leaveroom', roomId: 'general' }), JoinRoomMessage)).paths,
+      refusal(() => parseClientMessage(frame({ action: 'leaveroom', roomId: 'general' }), JoinRoomMessage))
+        .paths,
     ).toEqual(['body.action']);
   });
 
   test(`a frame over ${MAX_MESSAGE_BYTES} bytes, before parsing it`, () => {
     const body = JSON.stringify(send({ text: 'x'.repeat(MAX_MESSAGE_BYTES) }));
-    expect(refusal(() => parseMessage({ body }, SendMessageMessage)).message).toContain(
+    expect(refusal(() => parseClientMessage({ body }, SendMessageMessage)).message).toContain(
       `${MAX_MESSAGE_BYTES} bytes`,
     );
   });
@@ -133,7 +134,7 @@ describe('parseMessage refuses with a ValidationError', () => {
       '\\ud83d\\ude42',
     );
     expect(Buffer.byteLength(body)).toBeLessThan(MAX_MESSAGE_BYTES);
-    expect(parseMessage({ body }, SendMessageMessage).text).toBe('🙂'.repeat(2000));
+    expect(parseClientMessage({ body }, SendMessageMessage).text).toBe('🙂'.repeat(2000));
   });
 });
 
@@ -141,7 +142,7 @@ describe('error frames', () => {
   test('carry the code, message and field details of a refusal', () => {
     let thrown: unknown;
     try {
-      parseMessage(frame({ action: 'joinroom', roomId: 'X' }), JoinRoomMessage);
+      parseClientMessage(frame({ action: 'joinroom', roomId: 'X' }), JoinRoomMessage);
     } catch (error) {
       thrown = error;
     }

@@ -1,15 +1,15 @@
 import { describe, expect, test } from 'vitest';
-import { callerOf, requireGroup } from '../../../functions/lib/auth.ts';
+import { httpCallerOf, requireGroup } from '../../../functions/lib/auth.ts';
 import { httpApiEvent } from '../../support/http-api-event.ts';
 import { refusal } from '../../support/unit-invoke.ts';
 
 const event = (options: { groups?: string[]; scopes?: string[] } = {}) =>
   httpApiEvent({ routeKey: 'GET /me', sub: 'user-alice', ...options });
 
-describe('callerOf', () => {
+describe('httpCallerOf', () => {
   test('reads the verified claims, which API Gateway passes as strings', () => {
     const request = event({ scopes: ['api/orders.read', 'openid'] });
-    expect(callerOf(request)).toEqual({
+    expect(httpCallerOf(request)).toEqual({
       sub: 'user-alice',
       username: 'user-alice',
       scopes: ['api/orders.read', 'openid'],
@@ -20,11 +20,11 @@ describe('callerOf', () => {
   test('reads no email: a Cognito access token has none, so a claim of that name is not the user pool attribute', () => {
     const request = event();
     request.requestContext.authorizer.jwt.claims.email = 'alice@example.com';
-    expect(callerOf(request)).not.toHaveProperty('email');
+    expect(httpCallerOf(request)).not.toHaveProperty('email');
   });
 
   test('parses the flattened group list "[admin editors]"', () => {
-    expect(callerOf(event({ groups: ['admin', 'editors'] })).groups).toEqual(['admin', 'editors']);
+    expect(httpCallerOf(event({ groups: ['admin', 'editors'] })).groups).toEqual(['admin', 'editors']);
   });
 
   test.each([
@@ -34,13 +34,13 @@ describe('callerOf', () => {
   ])('parses %s', (_name, claim, groups) => {
     const request = event();
     request.requestContext.authorizer.jwt.claims['cognito:groups'] = claim;
-    expect(callerOf(request).groups).toEqual(groups);
+    expect(httpCallerOf(request).groups).toEqual(groups);
   });
 
   test('accepts groups that arrive as a real list', () => {
     const request = event();
     request.requestContext.authorizer.jwt.claims['cognito:groups'] = ['admin', 'editors'];
-    expect(callerOf(request).groups).toEqual(['admin', 'editors']);
+    expect(httpCallerOf(request).groups).toEqual(['admin', 'editors']);
   });
 
   test('falls back to cognito:username and to the scope claim', () => {
@@ -50,7 +50,7 @@ describe('callerOf', () => {
     jwt.claims['cognito:username'] = 'alice';
     jwt.claims.scope = 'api/orders.read api/orders.write';
     Object.assign(jwt, { scopes: null });
-    const caller = callerOf(request);
+    const caller = httpCallerOf(request);
     expect(caller.username).toBe('alice');
     expect(caller.scopes).toEqual(['api/orders.read', 'api/orders.write']);
   });
@@ -62,13 +62,13 @@ describe('callerOf', () => {
     const request = event();
     if (sub === undefined) delete request.requestContext.authorizer.jwt.claims.sub;
     else request.requestContext.authorizer.jwt.claims.sub = sub;
-    expect(refusal(() => callerOf(request))).toMatchObject({ statusCode: 403, code: 'Forbidden' });
+    expect(refusal(() => httpCallerOf(request))).toMatchObject({ statusCode: 403, code: 'Forbidden' });
   });
 });
 
 describe('requireGroup', () => {
   test('lets a member of the group through', () => {
-    expect(() => requireGroup(callerOf(event({ groups: ['editors', 'admin'] })), 'admin')).not.toThrow();
+    expect(() => requireGroup(httpCallerOf(event({ groups: ['editors', 'admin'] })), 'admin')).not.toThrow();
   });
 
   test.each([
@@ -76,7 +76,7 @@ describe('requireGroup', () => {
     ['other groups', ['editors']],
     ['a group whose name merely contains it', ['administrators']],
   ])('refuses a caller with %s with 403', (_name, groups) => {
-    const caller = callerOf(event(groups ? { groups } : {}));
+    const caller = httpCallerOf(event(groups ? { groups } : {}));
     const error = refusal(() => requireGroup(caller, 'admin'));
     expect(error).toMatchObject({ statusCode: 403, code: 'Forbidden' });
     expect(error.message).toContain('admin');

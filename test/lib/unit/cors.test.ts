@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { allowOrigin } from '../../../functions/lib/cors.ts';
 import { notFound } from '../../../functions/lib/errors.ts';
 import { type HttpResult, json, noContent } from '../../../functions/lib/http.ts';
-import { httpErrors, httpRoute } from '../../../functions/lib/middleware.ts';
+import { httpErrors, httpRoute } from '../../../functions/lib/http-route.ts';
 import { restApiEvent } from '../../support/rest-api-event.ts';
 import { invoke } from '../../support/unit-invoke.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, test, vi } from 'vitest';
 import { json } from '../../../functions/lib/http.ts';
+import { httpRoute } from '../../../functions/lib/http-route.ts';
 import { idempotencyKeyHeader } from '../../../functions/lib/idempotency.ts';
-import { httpRoute } from '../../../functions/lib/middleware.ts';
 import { httpApiEvent } from '../../support/http-api-event.ts';
 import { type ErrorBody, invoke } from '../../support/unit-invoke.ts';
 

@@ -7,7 +7,7 @@ import type {
 import { afterEach, beforeEach, describe, expect, expectTypeOf, test, vi } from 'vitest';
 import { badRequest, forbidden, HttpError, notFound } from '../../../functions/lib/errors.ts';
 import { type HttpResult, json, noContent } from '../../../functions/lib/http.ts';
-import { httpRoute } from '../../../functions/lib/middleware.ts';
+import { httpRoute } from '../../../functions/lib/http-route.ts';
 import { logger } from '../../../functions/lib/powertools.ts';
 import { httpApiEvent } from '../../support/http-api-event.ts';
 import { restApiEvent } from '../../support/rest-api-event.ts';

@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import {
-  dynamoDbOutage,
-  lostWriteAnswers,
-  startTestCloud,
-  type TestCloud,
-} from '../../../offline/bench/load-and-faults.ts';
+import { dynamoDbOutage, lostWriteAnswers } from '../../../offline/bench/dynamodb-fault-scenarios.ts';
+import { startTestCloud, type TestCloud } from '../../../offline/bench/load-and-faults.ts';
 
 /**
  * DynamoDB failing under HTTP API traffic. DynamoDB Local runs persisted in a scratch folder: DynamoDB keeps

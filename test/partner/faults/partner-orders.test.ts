@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import {
-  orderConsumerOf,
-  partnerOrdersExactlyOnce,
-  startTestCloud,
-  type TestCloud,
-} from '../../../offline/bench/load-and-faults.ts';
+import { startTestCloud, type TestCloud } from '../../../offline/bench/load-and-faults.ts';
+import { orderConsumerOf, partnerOrdersExactlyOnce } from '../../../offline/bench/partner-orders-scenario.ts';
 
 /**
  * Exactly once under redelivery: partner orders go through the REST API's POST /orders (VTL → SQS) and straight

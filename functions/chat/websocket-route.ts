@@ -1,4 +1,3 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type {
   APIGatewayEventWebsocketRequestContextV2,
@@ -6,7 +5,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { forbidden, HttpError } from '../lib/errors.ts';
-import { API_REQUEST_ID, logger, metrics, observability } from '../lib/powertools.ts';
+import { API_REQUEST_ID, logger, logRouteError, observability } from '../lib/powertools.ts';
 import { reply } from './management.ts';
 import { type ErrorFrame, errorFrame } from './protocol.ts';
 
@@ -39,13 +38,13 @@ export interface WebSocketResult {
 
 export const ok = (): WebSocketResult => ({ statusCode: 200 });
 
-export interface Caller {
+export interface ConnectionCaller {
   readonly userId: string;
   readonly username: string;
 }
 
 /** The user the `$connect` authoriser verified; a connection without one never got past `$connect`. */
-export function callerOf(event: WebSocketEvent): Caller {
+export function connectionCallerOf(event: WebSocketEvent): ConnectionCaller {
   const { userId, username } = event.requestContext.authorizer ?? {};
   if (typeof userId !== 'string' || userId === '') throw forbidden('The connection has no authorised user');
   return { userId, username: typeof username === 'string' && username !== '' ? username : userId };
@@ -64,17 +63,8 @@ function webSocketErrors(replies: boolean): MiddlewareObj<WebSocketEvent, WebSoc
   return {
     onError: async (request) => {
       const { error } = request;
+      logRouteError(error);
       const refusal = error instanceof HttpError ? error : undefined;
-      if (refusal) {
-        logger.info('Request refused', {
-          statusCode: refusal.statusCode,
-          code: refusal.code,
-          reason: refusal.message,
-        });
-      } else {
-        logger.error('Unhandled error', error as Error);
-        metrics.addMetric('UnhandledError', MetricUnit.Count, 1);
-      }
       if (!replies) {
         request.response = { statusCode: refusal?.statusCode ?? 500 };
         return;
@@ -115,16 +105,16 @@ const connectionKeys: MiddlewareObj<WebSocketEvent, WebSocketResult> = {
 
 /**
  * The middy stack of every WebSocket route: Powertools logger (Lambda context, the API request id as the
- * correlation id, the connection id), the tracer's middleware for a route that traces (`tracing()` from
- * functions/lib/tracing.ts, passed by the routes that call DynamoDB), metrics (with a cold-start metric) and the
- * error model. `replies: false` for `$connect`/`$disconnect`, whose connection cannot receive messages.
+ * correlation id, the connection id), the tracer's middleware in a route that traces (one that calls DynamoDB:
+ * functions/lib/instrumentation.ts), metrics (with a cold-start metric) and the error model. `replies: false` for
+ * `$connect`/`$disconnect`, whose connection cannot receive messages.
  */
 export function webSocketRoute(
   handler: (event: WebSocketEvent, context: Context) => Promise<WebSocketResult>,
-  { replies = true, tracing }: { replies?: boolean; tracing?: MiddlewareObj } = {},
+  { replies = true }: { replies?: boolean } = {},
 ) {
   return middy<WebSocketEvent, WebSocketResult>()
-    .use(observability(API_REQUEST_ID, tracing))
+    .use(observability(API_REQUEST_ID))
     .use(connectionKeys)
     .use(webSocketErrors(replies))
     .handler(handler);

@@ -75,7 +75,7 @@ const [emptyHandler, tracerAlone] = await generatedFunctions([
   { logicalId: 'EmptyHandler', source: EMPTY_HANDLER, buildProperties: shared },
   {
     logicalId: 'TracerAlone',
-    source: `export { tracer, tracing } from ${TRACING_MODULE};\n${EMPTY_HANDLER}`,
+    source: `export { tracer } from ${TRACING_MODULE};\n${EMPTY_HANDLER}`,
     buildProperties: shared,
   },
 ]);
@@ -94,7 +94,7 @@ const tracedVariants = await generatedFunctions(
     const [entry] = esbuildOptions(fn, PROJECT).entryPoints as string[];
     return {
       logicalId: `${fn.logicalId}WithTracer`,
-      source: `export * from ${JSON.stringify(entry)};\nexport { tracer, tracing } from ${TRACING_MODULE};\n`,
+      source: `export * from ${JSON.stringify(entry)};\nexport { tracer } from ${TRACING_MODULE};\n`,
       buildProperties: fn.buildProperties ?? {},
     };
   }),

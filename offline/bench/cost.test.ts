@@ -1,22 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { functionsOf, type JsonObject, loadTemplate, type Template } from '../template/template.ts';
+import { currentCostSection, README_PATH, withCostSection } from './cost.ts';
 import {
   type Charge,
-  type CostModel,
-  costModel,
-  currentCostSection,
   lambdaCharge,
-  PRICES,
-  type Prices,
   perMillion,
-  prodParameters,
-  README_PATH,
   type RouteCost,
   readUnits,
-  withCostSection,
   writeUnits,
-} from './cost.ts';
+} from './cost-charges.ts';
+import { type CostModel, costModel, prodParameters } from './cost-model.ts';
+import { PRICES, type Prices } from './cost-prices.ts';
 
 const template = loadTemplate();
 const parameters = prodParameters();

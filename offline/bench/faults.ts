@@ -1,14 +1,8 @@
-import {
-  dynamoDbOutage,
-  httpRouteThrottle,
-  lostWriteAnswers,
-  orderConsumerOf,
-  partnerOrdersExactlyOnce,
-  startTestCloud,
-  type TestCloud,
-  webSocketBurst,
-  webSocketRouteThrottle,
-} from './load-and-faults.ts';
+import { dynamoDbOutage, lostWriteAnswers } from './dynamodb-fault-scenarios.ts';
+import { startTestCloud, type TestCloud } from './load-and-faults.ts';
+import { orderConsumerOf, partnerOrdersExactlyOnce } from './partner-orders-scenario.ts';
+import { httpRouteThrottle, webSocketRouteThrottle } from './throttle-scenarios.ts';
+import { webSocketBurst } from './websocket-burst-scenario.ts';
 
 /**
  * `npm run bench:faults`: the load and fault scenarios of the fault suites (test/<feature>/faults) at larger counts, each on an offline

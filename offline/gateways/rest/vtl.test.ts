@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { type MappingInput, MappingTemplateError, renderMappingTemplate } from './vtl.ts';
+import { MappingTemplateError } from './mapping-template-error.ts';
+import { type MappingInput, renderMappingTemplate } from './vtl.ts';
 
 function mappingInput(overrides: Partial<MappingInput> = {}): MappingInput {
   return {

@@ -10,7 +10,8 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { WebSocket } from 'ws';
 import { type FunctionRegistry, LambdaError } from '../../runtime/lambda.ts';
 import type { WebSocketApiConfig, WebSocketRoute } from '../../template/websocket-api-definition.ts';
-import { LocalWebSocketApi, policyAllows, type WebSocketLimits } from './websocket.ts';
+import { LocalWebSocketApi, type WebSocketLimits } from './websocket.ts';
+import { policyAllows } from './websocket-authorizer.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: events are asserted field by field
 type Event = any;

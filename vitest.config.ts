@@ -15,7 +15,8 @@ export default defineConfig({
       {
         test: {
           name: 'template',
-          include: ['test/template/**/*.test.ts'],
+          // The rules over template.yaml, and a feature's own cases of them (test/chat/template/).
+          include: ['test/template/**/*.test.ts', 'test/*/template/**/*.test.ts'],
         },
       },
       {

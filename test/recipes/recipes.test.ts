@@ -29,7 +29,13 @@ import {
   ROOT,
   resourcesInDocumentOrder,
 } from '../template/rules.ts';
-import { appendToSection, insertAfterResources, resourcesText } from '../template/template-text.ts';
+import {
+  appendToSection,
+  insertAfterResources,
+  resourcesText,
+  withoutMarkedRegions,
+} from '../template/template-text.ts';
+import { parseParameterOverrides, parseToml, type TomlTable } from '../template/toml.ts';
 
 /**
  * The README's recipes, applied to a copy of the repository exactly as they are written there, then checked the
@@ -96,8 +102,8 @@ function violations(dir: string): string[] {
   return [
     ...checkAlarmCoverage(template),
     ...checkAlarmActions(template),
-    ...checkMetricReferences(template),
-    ...checkDashboards(template),
+    ...checkMetricReferences(template, dir),
+    ...checkDashboards(template, dir),
     ...checkLogs(template),
     ...checkTracing(template),
     ...checkFunctionSettings(template, dir),
@@ -124,6 +130,25 @@ async function withCloud(dir: string, use: (cloud: OfflineCloud) => Promise<void
   } finally {
     await cloud.stop();
   }
+}
+
+/** The forker's test files outside the chat's folders that import its code or name its resources. */
+function filesReferringToTheChat(): string[] {
+  const chatResources =
+    /functions\/chat\/|\bChat[A-Z]\w*(Function|Api|Stage|Authorizer|Route|Integration|Permission)\b|ConnectionsTable/;
+  const files: string[] = [];
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(join(ROOT, folder), { withFileTypes: true })) {
+      const path = `${folder}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (path !== 'test/chat' && path !== 'test/recipes') walk(path);
+      } else if (entry.name.endsWith('.ts') && chatResources.test(readFileSync(join(ROOT, path), 'utf8'))) {
+        files.push(path);
+      }
+    }
+  };
+  walk('test');
+  return files.sort();
 }
 
 /** A document client on the copy's DynamoDB Local. */
@@ -278,6 +303,58 @@ describe('README recipes, applied to a copy of the repository', () => {
       expect(summary.status).toBe(200);
       expect(await summary.json()).toMatchObject({ productId: 'green-tea' });
       expect((await fetch(`${rest?.url}/products/green-tea/summary`)).status).toBe(403);
+    });
+  });
+
+  test('Remove the WebSocket chat', { timeout: 180_000 }, async () => {
+    const dir = copyOfRepository();
+    rmSync(join(dir, 'functions/chat'), { recursive: true });
+    for (const event of readdirSync(join(dir, 'events')).filter((name) => name.startsWith('chat-')))
+      rmSync(join(dir, 'events', event));
+    write(dir, 'template.yaml', withoutMarkedRegions(read(dir, 'template.yaml'), 'chat'));
+    write(
+      dir,
+      'samconfig.toml',
+      read(dir, 'samconfig.toml')
+        .split('\n')
+        .filter((line) => !/\bChat(Rate|Burst)Limit=/.test(line))
+        .join('\n'),
+    );
+
+    const section = recipe('Remove the WebSocket chat');
+    for (const place of [
+      'functions/chat/',
+      'test/chat/',
+      'events/chat-*.json',
+      '# >>> chat',
+      'samconfig.toml',
+    ]) {
+      expect(section, `the recipe names ${place}`).toContain(place);
+    }
+    // Whatever else in the repository still refers to the chat is named in the recipe too.
+    for (const file of filesReferringToTheChat()) expect(section, `the recipe names ${file}`).toContain(file);
+
+    expect(read(dir, 'template.yaml')).not.toMatch(/\bChat|ConnectionsTable|ProtocolType: WEBSOCKET/);
+    expect(violations(dir)).toEqual([]);
+    expect(await cfnLint(dir)).toBe('');
+    const template = loadTemplate(join(dir, 'template.yaml'));
+    const config = parseToml(read(dir, 'samconfig.toml'));
+    for (const [stage, commands] of Object.entries(config)) {
+      const deploy = ((commands as TomlTable).deploy as TomlTable | undefined)?.parameters as
+        | TomlTable
+        | undefined;
+      for (const name of Object.keys(parseParameterOverrides(deploy?.parameter_overrides))) {
+        expect(template.Parameters ?? {}, `samconfig.toml [${stage}] overrides ${name}`).toHaveProperty(name);
+      }
+    }
+
+    await withCloud(dir, async (cloud) => {
+      expect(cloud.webSocketApis.size).toBe(0);
+      expect([...cloud.functions.keys()].filter((name) => name.startsWith('Chat'))).toEqual([]);
+      const me = await fetch(`${cloud.httpApis.get('HttpApi')?.url}/me`, {
+        headers: { authorization: `Bearer ${await userToken(cloud, 'after-the-chat', [])}` },
+      });
+      expect(me.status).toBe(200);
     });
   });
 

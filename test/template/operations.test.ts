@@ -300,7 +300,7 @@ describe('the operations rules catch', () => {
           copy,
           dashboardText(copy).replaceAll('${OrdersQueue.QueueName}', 'orders-api-dev-OrdersQueue-1A2B'),
         ),
-      'OperationsDashboard: shows nothing of OrdersQueue',
+      'no dashboard shows OrdersQueue',
     ],
     [
       'a function named in the dashboard (each new function would need a dashboard edit)',
@@ -336,7 +336,7 @@ describe('the operations rules catch', () => {
             'MetricName=\\"Errors\\"',
           ),
         ),
-      "OperationsDashboard: no SEARCH of AWS/Lambda Errors over the stack's resources",
+      "no dashboard SEARCHes AWS/Lambda Errors over the stack's resources",
     ],
     [
       'a SEARCH by a dimension set Lambda does not publish',
@@ -350,6 +350,16 @@ describe('the operations rules catch', () => {
           ),
         ),
       'Errors is published by [FunctionName] or [FunctionName, Resource]',
+    ],
+    [
+      'a business metric a function emits that no dashboard graphs',
+      checkDashboards,
+      (copy) =>
+        setDashboardText(
+          copy,
+          dashboardText(copy).replace('["${AWS::StackName}","OrderCreated","service","orders"],', ''),
+        ),
+      'no dashboard graphs OrderCreated',
     ],
     [
       'a reference to nothing in the dashboard',

@@ -275,11 +275,19 @@ const namesInText = (text: string): string[] =>
 /** Literal account ids, regions or ARNs: a dashboard that names one works in one account and region only. */
 const PHYSICAL = /arn:aws|\b\d{12}\b|\b(?:us|eu|ap|sa|ca|me|af|il|mx)-(?:gov-)?[a-z]+-\d\b/;
 
-export function checkDashboards(template: Template): string[] {
+/**
+ * The dashboards: references only, in the stack's region. Together they show every API, queue and alarm that is
+ * not a function's or a table's own, SEARCH every function and table of the stack, and graph the business
+ * metrics the functions emit; a feature may have a dashboard of its own (the chat's goes with it).
+ */
+export function checkDashboards(template: Template, root = ROOT): string[] {
   const violations: string[] = [];
   const dashboards = resourcesOfType(template, 'AWS::CloudWatch::Dashboard');
   if (dashboards.length === 0) violations.push('no AWS::CloudWatch::Dashboard');
   const known = new Set([...Object.keys(template.Resources), ...Object.keys(template.Parameters ?? {})]);
+  const ownAlarms = new Set(perResourceAlarms(template));
+  const named = new Set<string>();
+  const uses: MetricUse[] = [];
   for (const [logicalId, properties] of dashboards) {
     if (properties.DashboardName !== undefined) violations.push(`${logicalId}: sets a DashboardName`);
     const text = subText(properties.DashboardBody);
@@ -306,48 +314,49 @@ export function checkDashboards(template: Template): string[] {
         violations.push(`${logicalId} "${String(widgetProperties.title)}": region is not \${AWS::Region}`);
       }
     }
-    // Functions and tables, and their own alarms, live in one block each: the dashboard finds them by SEARCH,
-    // so that adding or deleting one never touches it. Everything else it names (a resource that exists only
-    // under a condition cannot be referenced unconditionally).
-    const named = new Set(namesInText(text));
-    const ownAlarms = new Set(perResourceAlarms(template));
+    // Functions and tables, and their own alarms, live in one block each: the dashboards find them by SEARCH,
+    // so that adding or deleting one never touches a dashboard.
+    const names = new Set(namesInText(text));
     for (const [resource] of resourcesOfType(template, 'AWS::Serverless::Function', 'AWS::DynamoDB::Table')) {
-      if (named.has(resource)) violations.push(`${logicalId}: names ${resource} (find it by SEARCH instead)`);
+      if (names.has(resource)) violations.push(`${logicalId}: names ${resource} (find it by SEARCH instead)`);
     }
     for (const alarm of ownAlarms) {
-      if (named.has(alarm))
+      if (names.has(alarm))
         violations.push(`${logicalId}: names ${alarm}, a function's or table's own alarm`);
     }
-    for (const [resource] of resourcesOfType(
-      template,
-      'AWS::Serverless::HttpApi',
-      'AWS::Serverless::Api',
-      'AWS::ApiGatewayV2::Api',
-      'AWS::SQS::Queue',
-      'AWS::CloudWatch::Alarm',
-    )) {
-      if (template.Resources[resource]?.Condition || ownAlarms.has(resource)) continue;
-      if (!named.has(resource)) violations.push(`${logicalId}: shows nothing of ${resource}`);
+    for (const name of names) named.add(name);
+    uses.push(...dashboardMetrics(logicalId, body ?? {}));
+  }
+  // A resource that exists only under a condition cannot be referenced unconditionally.
+  for (const [resource] of resourcesOfType(
+    template,
+    'AWS::Serverless::HttpApi',
+    'AWS::Serverless::Api',
+    'AWS::ApiGatewayV2::Api',
+    'AWS::SQS::Queue',
+    'AWS::CloudWatch::Alarm',
+  )) {
+    if (template.Resources[resource]?.Condition || ownAlarms.has(resource)) continue;
+    if (!named.has(resource)) violations.push(`no dashboard shows ${resource}`);
+  }
+  const searched = (namespace: string, metric: string) =>
+    uses.some(
+      (use) =>
+        use.namespace === namespace &&
+        use.metric === metric &&
+        Object.values(use.dimensions).some((value) => value && 'stackSearch' in value),
+    );
+  for (const [namespace, metrics] of STACK_SEARCHES) {
+    for (const metric of metrics) {
+      if (!searched(namespace, metric))
+        violations.push(`no dashboard SEARCHes ${namespace} ${metric} over the stack's resources`);
     }
-    const uses = dashboardMetrics(logicalId, body ?? {});
-    const searched = (namespace: string, metric: string) =>
-      uses.some(
-        (use) =>
-          use.namespace === namespace &&
-          use.metric === metric &&
-          Object.values(use.dimensions).some((value) => value && 'stackSearch' in value),
-      );
-    for (const [namespace, metrics] of STACK_SEARCHES) {
-      for (const metric of metrics) {
-        if (!searched(namespace, metric))
-          violations.push(`${logicalId}: no SEARCH of ${namespace} ${metric} over the stack's resources`);
-      }
-    }
-    const custom = uses.filter((use) => !use.namespace.startsWith('AWS/'));
-    for (const metric of BUSINESS_METRICS) {
-      if (!custom.some((use) => use.metric === metric))
-        violations.push(`${logicalId}: no graph of ${metric}`);
-    }
+  }
+  const emitted = emittedMetrics(root);
+  const custom = uses.filter((use) => !use.namespace.startsWith('AWS/'));
+  for (const metric of BUSINESS_METRICS) {
+    if (emitted.has(metric) && !custom.some((use) => use.metric === metric))
+      violations.push(`no dashboard graphs ${metric}`);
   }
   return violations;
 }
@@ -377,7 +386,7 @@ function perResourceAlarms(template: Template): string[] {
     .map(([alarm]) => alarm);
 }
 
-/** What the business looks at first: orders placed and chat messages sent. */
+/** What the business looks at first, when a function emits it: orders placed and chat messages sent. */
 const BUSINESS_METRICS = ['OrderCreated', 'PartnerOrderCreated', 'MessagesBroadcast'];
 
 // ---------------------------------------------------------------- checking metric references
@@ -519,8 +528,8 @@ function stageBelongsTo(template: Template, stage: string, api: string): boolean
 }
 
 /** Every metric of every alarm and dashboard graph exists for the resource it names. */
-export function checkMetricReferences(template: Template): string[] {
-  const emitted = emittedMetrics();
+export function checkMetricReferences(template: Template, root = ROOT): string[] {
+  const emitted = emittedMetrics(root);
   const uses = [
     ...alarmsOf(template).flatMap(([logicalId, properties]) => alarmMetrics(logicalId, properties)),
     ...resourcesOfType(template, 'AWS::CloudWatch::Dashboard').flatMap(([logicalId, properties]) => {

@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { handler as connect } from '../../../functions/chat/connect.ts';
 import { handler as disconnect } from '../../../functions/chat/disconnect.ts';
-import { webSocketEvent } from '../../support/websocket-event.ts';
+import { webSocketEvent } from '../websocket-event.ts';
 import {
   expectTtlSeconds,
   invoke,

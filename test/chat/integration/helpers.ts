@@ -7,7 +7,7 @@ import type { WebSocketEvent, WebSocketResult } from '../../../functions/chat/we
 import { requireEnv } from '../../../functions/lib/env.ts';
 import { lambdaContext } from '../../support/http-api-event.ts';
 import { db } from '../../support/tables.ts';
-import { newConnectionId } from '../../support/websocket-event.ts';
+import { newConnectionId } from '../websocket-event.ts';
 
 export { db, newConnectionId };
 

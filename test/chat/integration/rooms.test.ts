@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { handler as joinRoom } from '../../../functions/chat/join-room.ts';
 import { handler as leaveRoom } from '../../../functions/chat/leave-room.ts';
-import { webSocketEvent } from '../../support/websocket-event.ts';
+import { webSocketEvent } from '../websocket-event.ts';
 import { expectTtlSeconds, invoke, itemsOf, membersOf, newRoom, seedConnection } from './helpers.ts';
 
 const management = mockClient(ApiGatewayManagementApiClient);

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { handler as sendMessage } from '../../../functions/chat/send-message.ts';
 import { documentClient } from '../../../functions/lib/clients.ts';
 import { logger } from '../../../functions/lib/powertools.ts';
-import { webSocketEvent } from '../../support/websocket-event.ts';
+import { webSocketEvent } from '../websocket-event.ts';
 import { invoke, itemsOf, membersOf, newRoom, seedConnection } from './helpers.ts';
 
 // DynamoDB is the real DynamoDB Local; @connections has no endpoint here, so the management client is mocked.

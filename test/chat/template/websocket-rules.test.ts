@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type JsonObject, loadTemplate, type Template } from '../../offline/template/template.ts';
+import { type JsonObject, loadTemplate, type Template } from '../../../offline/template/template.ts';
 import {
   broken,
   checkManageConnections,
@@ -14,7 +14,7 @@ import {
   webSocketApisOf,
   webSocketFunctions,
   webSocketRoutesOf,
-} from './rules.ts';
+} from '../../template/rules.ts';
 
 const template = loadTemplate(resolve(ROOT, 'template.yaml'));
 

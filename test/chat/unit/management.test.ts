@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { GoneException } from '@aws-sdk/client-apigatewaymanagementapi';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import {
   encodeFrame,
   isGone,
@@ -8,6 +8,7 @@ import {
   managementEndpoint,
   reply,
 } from '../../../functions/chat/management.ts';
+import { tracer } from '../../../functions/lib/tracing.ts';
 
 const ENDPOINT_VARIABLE = 'AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI';
 
@@ -169,5 +170,20 @@ describe('reply through the real SDK client to a local @connections endpoint', (
     expect(Buffer.from(encodeFrame({ type: 'joined', roomId: 'café' })).toString('utf8')).toBe(
       '{"type":"joined","roomId":"café"}',
     );
+  });
+});
+
+describe('the @connections client, built by shared code', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  test('is captured by the tracer once a function has loaded it', () => {
+    const capture = vi.spyOn(tracer, 'captureAWSv3Client');
+    const client = managementClient({
+      domainName: 'traced.execute-api.eu-west-1.amazonaws.com',
+      stage: 'dev',
+    });
+    expect(capture).toHaveBeenCalledExactlyOnceWith(client);
   });
 });

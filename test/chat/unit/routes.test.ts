@@ -14,7 +14,7 @@ import type { WebSocketEvent, WebSocketResult } from '../../../functions/chat/we
 import { documentClient } from '../../../functions/lib/clients.ts';
 import { logger } from '../../../functions/lib/powertools.ts';
 import { lambdaContext } from '../../support/http-api-event.ts';
-import { webSocketEvent } from '../../support/websocket-event.ts';
+import { webSocketEvent } from '../websocket-event.ts';
 
 // No @connections endpoint exists in unit tests: the management client is mocked (the integration tests and
 // management.test.ts use real ones).

@@ -1,9 +1,7 @@
-import { afterEach, describe, expect, test, vi } from 'vitest';
-import { managementClient } from '../../../functions/chat/management.ts';
+import { describe, expect, test } from 'vitest';
 import { json } from '../../../functions/lib/http.ts';
 import { httpRoute } from '../../../functions/lib/http-route.ts';
 import { API_REQUEST_ID, logger, propertyAt } from '../../../functions/lib/powertools.ts';
-import { tracer } from '../../../functions/lib/tracing.ts';
 import { httpApiEvent } from '../../support/http-api-event.ts';
 import { restApiEvent } from '../../support/rest-api-event.ts';
 import { invoke } from '../../support/unit-invoke.ts';
@@ -39,20 +37,5 @@ describe('the logger of an API route', () => {
     await invoke(handler, event);
     expect(during).toBe(propertyAt(API_REQUEST_ID, event));
     expect(during).toBe(event.requestContext.requestId);
-  });
-});
-
-describe('AWS SDK clients built by shared code', () => {
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
-
-  test("are captured by the tracer once a function has loaded it (the chat's @connections client)", () => {
-    const capture = vi.spyOn(tracer, 'captureAWSv3Client');
-    const client = managementClient({
-      domainName: 'traced.execute-api.eu-west-1.amazonaws.com',
-      stage: 'dev',
-    });
-    expect(capture).toHaveBeenCalledExactlyOnceWith(client);
   });
 });

@@ -1,40 +1,24 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Metafile } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   AWS_LIMIT,
-  type BundleSize,
   budgetOf,
   budgetViolation,
   KB,
-  measureBundles,
   NO_AWS_LIMIT,
   sizeOfOutput,
   TRACER_PACKAGES,
 } from '../../offline/bench/bundle-sizes.ts';
 import { functionsOf, loadTemplate, parseTemplate } from '../../offline/template/template.ts';
+import { bundledSizes } from './bundles.ts';
 import { ROOT } from './rules.ts';
 
 const template = loadTemplate(resolve(ROOT, 'template.yaml'));
 const functions = functionsOf(template);
 
 describe("every function's bundle, built as sam build builds it", () => {
-  let outDir: string;
-  const sizes = new Map<string, BundleSize>();
-  const sizeOf = (logicalId: string): BundleSize => {
-    const size = sizes.get(logicalId);
-    if (!size) throw new Error(`${logicalId} was not bundled`);
-    return size;
-  };
-
-  beforeAll(async () => {
-    outDir = await mkdtemp(join(tmpdir(), 'bundle-budgets-'));
-    for (const size of await measureBundles(functions, ROOT, outDir)) sizes.set(size.logicalId, size);
-  }, 120_000);
-
-  afterAll(() => rm(outDir, { recursive: true, force: true }));
+  const sizeOf = bundledSizes(functions);
 
   test.each(functions.map((fn) => fn.logicalId))('%s keeps its byte budget', (logicalId) => {
     const size = sizeOf(logicalId);
@@ -45,11 +29,8 @@ describe("every function's bundle, built as sam build builds it", () => {
     const kindOf = (logicalId: string) => budgetOf(template, sizeOf(logicalId)).kind;
     expect(kindOf('GetMeFunction')).toBe('no AWS');
     expect(kindOf('CreateOrderFunction')).toBe('DynamoDB');
-    expect(kindOf('ChatSendMessageFunction')).toBe('DynamoDB');
-    // $default names the chat API in its ManageConnections policy and posts its replies through the SDK.
-    expect(kindOf('ChatDefaultFunction')).toBe('other AWS');
     // The authoriser makes no SDK call, but its environment names the user pool whose tokens it verifies.
-    expect(kindOf('ChatAuthorizerFunction')).toBe('other AWS');
+    expect(kindOf('PartnerAuthorizerFunction')).toBe('other AWS');
   });
 
   test('carry the tracer exactly when they call DynamoDB; the others bundle none of it', () => {

@@ -1,30 +1,23 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, extname, resolve } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2WithJWTAuthorizer, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 // Only schema modules: they read no environment, so the template project can import them as they are.
-import { JoinRoomMessage, LeaveRoomMessage, SendMessageMessage } from '../../functions/chat/protocol.ts';
 import { CreateOrderInput, OrderId } from '../../functions/orders/order.ts';
 import { PartnerOrderAttributes } from '../../functions/orders/partner-order.ts';
 import { ProductId, ProductInput } from '../../functions/products/product.ts';
-import {
-  type FunctionDefinition,
-  functionsOf,
-  type JsonObject,
-  loadTemplate,
-} from '../../offline/template/template.ts';
+import { type FunctionDefinition, functionsOf, loadTemplate } from '../../offline/template/template.ts';
 import { md5OfMessageAttributes } from '../support/sqs-event.ts';
 import {
-  ROOT,
-  type Route,
-  routesOf,
-  type SqsEventSource,
-  sqsEventSourcesOf,
-  type WebSocketRoute,
-  webSocketRoutesOf,
-} from './rules.ts';
+  checkMultiValue,
+  EVENTS_DIR,
+  folderEventName,
+  missingFolderEvents,
+  webSocketFunctionsOf,
+} from './events.ts';
+import { ROOT, type Route, routesOf, type SqsEventSource, sqsEventSourcesOf } from './rules.ts';
 
 /**
  * The schemas each handler validates its input with. A new route with a body or path parameters needs an
@@ -35,13 +28,6 @@ const HANDLER_SCHEMAS: Record<string, { body?: z.ZodType; path?: z.ZodType }> = 
   'get-order': { path: z.object({ id: OrderId }) },
   'delete-order': { path: z.object({ id: OrderId }) },
   'put-product': { body: ProductInput, path: z.object({ id: ProductId }) },
-};
-
-/** The message schema each WebSocket message route validates its body with (by handler file). */
-const MESSAGE_SCHEMAS: Record<string, z.ZodType> = {
-  'join-room': JoinRoomMessage,
-  'leave-room': LeaveRoomMessage,
-  'send-message': SendMessageMessage,
 };
 
 /** The schemas each SQS-triggered function validates a record's body and message attributes with (by handler file). */
@@ -75,8 +61,9 @@ const REQUIRED_CLAIMS = [
 ];
 
 const template = loadTemplate(resolve(ROOT, 'template.yaml'));
-const eventsDir = resolve(ROOT, 'events');
 const routes = routesOf(template);
+/** The WebSocket APIs' functions: their events are checked with each API's own cases (test/<feature>/template/). */
+const webSocket = webSocketFunctionsOf(template);
 
 type HttpApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 
@@ -203,241 +190,12 @@ function checkEvent(route: Route, event: HttpApiEvent): string[] {
   return violations;
 }
 
-// ---------------------------------------------------------------- WebSocket events
-
-/**
- * A WebSocket function's event is named after its folder and handler (`functions/chat/connect.ts` →
- * `chat-connect`): the handler names alone (connect, disconnect) say little among the HTTP routes' events.
- */
-function webSocketEventName(fn: FunctionDefinition): string {
-  const entry = String((fn.buildProperties?.EntryPoints as string[] | undefined)?.[0]);
-  return `${basename(dirname(entry))}-${basename(entry, extname(entry))}`;
-}
-
-type WebSocketFunction =
-  | { kind: 'route'; fn: FunctionDefinition; route: WebSocketRoute }
-  | { kind: 'authorizer'; fn: FunctionDefinition; authorizer: string; identitySource: string[] };
-
-/** Every function a WebSocket API invokes, with the route it serves or the authoriser it is. */
-function webSocketFunctionsOf(): WebSocketFunction[] {
-  const byId = new Map(functionsOf(template).map((fn) => [fn.logicalId, fn]));
-  const found: WebSocketFunction[] = [];
-  for (const route of webSocketRoutesOf(template)) {
-    const fn = byId.get(route.fn ?? '');
-    if (fn) found.push({ kind: 'route', fn, route });
-  }
-  for (const [id, resource] of Object.entries(template.Resources)) {
-    if (resource.Type !== 'AWS::ApiGatewayV2::Authorizer') continue;
-    const uri = String((resource.Properties?.AuthorizerUri as JsonObject | undefined)?.['Fn::Sub'] ?? '');
-    const fn = byId.get(/\$\{(\w+)\.Arn\}/.exec(uri)?.[1] ?? '');
-    const identitySource = ((resource.Properties?.IdentitySource ?? []) as string[]).map(String);
-    if (fn) found.push({ kind: 'authorizer', fn, authorizer: id, identitySource });
-  }
-  return found;
-}
-
-const webSocket = webSocketFunctionsOf();
-const webSocketRouteKeys = new Set(
-  webSocket.flatMap((entry) => (entry.kind === 'route' ? [entry.route.routeKey] : [])),
-);
-
-interface WebSocketContext {
-  routeKey?: string;
-  eventType?: string;
-  messageId?: string;
-  extendedRequestId?: string;
-  requestTime?: string;
-  messageDirection?: string;
-  stage?: string;
-  connectedAt?: number;
-  requestTimeEpoch?: number;
-  identity?: { sourceIp?: string; userAgent?: string };
-  requestId?: string;
-  domainName?: string;
-  connectionId?: string;
-  apiId?: string;
-  authorizer?: Record<string, unknown>;
-}
-
-interface WebSocketSample {
-  type?: string;
-  methodArn?: string;
-  requestContext?: WebSocketContext;
-  headers?: Record<string, string>;
-  multiValueHeaders?: Record<string, string[]>;
-  queryStringParameters?: Record<string, string>;
-  multiValueQueryStringParameters?: Record<string, string[]>;
-  stageVariables?: Record<string, string>;
-  body?: string;
-  isBase64Encoded?: boolean;
-  disconnectStatusCode?: number;
-  disconnectReason?: string;
-}
-
-const EVENT_TYPES: Record<string, string> = { $connect: 'CONNECT', $disconnect: 'DISCONNECT' };
-const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
-
-/** What every WebSocket requestContext has, whatever the route (the contract's event shapes). */
-function checkWebSocketContext(context: WebSocketContext, routeKey: string, fail: (message: string) => void) {
-  const eventType = EVENT_TYPES[routeKey] ?? 'MESSAGE';
-  if (context.routeKey !== routeKey)
-    fail(`requestContext.routeKey ${context.routeKey} is not the template's ${routeKey}`);
-  if (context.eventType !== eventType) fail(`requestContext.eventType is not ${eventType}`);
-  if (eventType === 'MESSAGE' ? !context.messageId : context.messageId !== undefined) {
-    fail(`requestContext.messageId is ${eventType === 'MESSAGE' ? 'missing' : 'only for MESSAGE events'}`);
-  }
-  if (context.messageDirection !== 'IN') fail('requestContext.messageDirection is not IN');
-  for (const name of [
-    'extendedRequestId',
-    'requestTime',
-    'stage',
-    'requestId',
-    'connectionId',
-    'apiId',
-  ] as const) {
-    if (typeof context[name] !== 'string' || context[name] === '') fail(`requestContext.${name} is missing`);
-  }
-  if (
-    !context.apiId ||
-    !/^[a-z0-9]+\.execute-api\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com$/.test(context.domainName ?? '') ||
-    !context.domainName?.startsWith(`${context.apiId}.`)
-  ) {
-    fail('requestContext.apiId/domainName are not an execute-api domain');
-  }
-  if (typeof context.connectedAt !== 'number' || typeof context.requestTimeEpoch !== 'number') {
-    fail('requestContext.connectedAt/requestTimeEpoch are not epoch milliseconds');
-  } else if (context.connectedAt > context.requestTimeEpoch) {
-    fail('requestContext.connectedAt is after requestTimeEpoch');
-  }
-  if (!context.identity?.sourceIp || !context.identity.userAgent)
-    fail('requestContext.identity lacks sourceIp or userAgent');
-}
-
-/** The multiValue form of headers or query parameters carries the same values as the single-value form. */
-function checkMultiValue(
-  single: Record<string, string> | undefined,
-  multi: Record<string, string[]> | undefined,
-  what: string,
-  fail: (message: string) => void,
-) {
-  if (!single || !multi) {
-    fail(`${what} and its multiValue form are both required`);
-    return;
-  }
-  const expected = Object.fromEntries(Object.entries(single).map(([name, value]) => [name, [value]]));
-  if (JSON.stringify(expected) !== JSON.stringify(multi)) fail(`multiValue ${what} do not match ${what}`);
-}
-
-/** Everything wrong with `event` as the event API Gateway sends a WebSocket route's function. */
-function checkWebSocketEvent(
-  entry: Extract<WebSocketFunction, { kind: 'route' }>,
-  event: WebSocketSample,
-): string[] {
-  const violations: string[] = [];
-  const fail = (message: string) => violations.push(message);
-  const { routeKey } = entry.route;
-  const context = event.requestContext ?? {};
-  checkWebSocketContext(context, routeKey, fail);
-  if (event.isBase64Encoded !== false) fail('isBase64Encoded is not false');
-  const authorizer = context.authorizer ?? {};
-  if (typeof authorizer.userId !== 'string' || authorizer.principalId !== authorizer.userId) {
-    fail('requestContext.authorizer lacks the userId (= principalId) the $connect authoriser returns');
-  }
-  if (typeof authorizer.username !== 'string') fail('requestContext.authorizer.username is missing');
-  if (routeKey === '$connect') {
-    checkMultiValue(event.headers, event.multiValueHeaders, 'headers', fail);
-    checkMultiValue(
-      event.queryStringParameters,
-      event.multiValueQueryStringParameters,
-      'queryStringParameters',
-      fail,
-    );
-    if (event.body !== undefined) fail('a $connect event has no body');
-  } else if (routeKey === '$disconnect') {
-    if (!event.headers) fail('a $disconnect event carries headers');
-    if (typeof event.disconnectStatusCode !== 'number') fail('disconnectStatusCode is missing');
-    if (typeof event.disconnectReason !== 'string') fail('disconnectReason is missing');
-    if (event.body !== undefined) fail('a $disconnect event has no body');
-  } else {
-    let body: unknown;
-    try {
-      body = JSON.parse(String(event.body));
-    } catch {
-      fail('body is not a JSON string');
-    }
-    const action = (body as { action?: unknown } | undefined)?.action;
-    if (routeKey === '$default') {
-      if (typeof action === 'string' && webSocketRouteKeys.has(action)) {
-        fail(`body.action ${action} would select the ${action} route, not $default`);
-      }
-    } else {
-      if (action !== routeKey)
-        fail(`body.action ${String(action)} does not select the template's ${routeKey} route`);
-      const entryPoint = String((entry.fn.buildProperties?.EntryPoints as string[] | undefined)?.[0]);
-      const file = basename(entryPoint, extname(entryPoint));
-      const schema = MESSAGE_SCHEMAS[file];
-      if (!schema) fail(`add the message schema of ${file} to MESSAGE_SCHEMAS`);
-      else {
-        const result = schema.safeParse(body);
-        if (!result.success) fail(`body fails the handler schema: ${result.error.message}`);
-      }
-    }
-  }
-  return violations;
-}
-
-/** Everything wrong with `event` as the REQUEST authoriser event of a WebSocket `$connect`. */
-function checkAuthorizerEvent(
-  entry: Extract<WebSocketFunction, { kind: 'authorizer' }>,
-  event: WebSocketSample,
-): string[] {
-  const violations: string[] = [];
-  const fail = (message: string) => violations.push(message);
-  const context = event.requestContext ?? {};
-  if (event.type !== 'REQUEST') fail('type is not REQUEST');
-  checkWebSocketContext(context, '$connect', fail);
-  if (context.authorizer !== undefined) fail('an authoriser event has no requestContext.authorizer');
-  const arn = /^arn:aws:execute-api:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):(\w+)\/([^/]+)\/\$connect$/.exec(
-    event.methodArn ?? '',
-  );
-  if (!arn)
-    fail(`methodArn ${event.methodArn} is not arn:aws:execute-api:<region>:<account>:<api>/<stage>/$connect`);
-  else if (
-    arn[3] !== context.apiId ||
-    arn[4] !== context.stage ||
-    !context.domainName?.includes(`.${arn[1]}.`)
-  ) {
-    fail('methodArn names another API, stage or region than requestContext');
-  }
-  checkMultiValue(event.headers, event.multiValueHeaders, 'headers', fail);
-  checkMultiValue(
-    event.queryStringParameters,
-    event.multiValueQueryStringParameters,
-    'queryStringParameters',
-    fail,
-  );
-  if (event.stageVariables === undefined) fail('stageVariables is missing');
-  for (const source of entry.identitySource) {
-    const [, kind, name] = /^route\.request\.(querystring|header)\.(.+)$/.exec(source) ?? [];
-    const value =
-      kind === 'querystring' ? event.queryStringParameters?.[name ?? ''] : event.headers?.[name ?? ''];
-    if (!JWT.test(value ?? '')) fail(`the identity source ${source} does not hold a JWT`);
-  }
-  return violations;
-}
-
-const readWebSocketEvent = (fn: FunctionDefinition): WebSocketSample =>
-  JSON.parse(readFileSync(resolve(eventsDir, `${webSocketEventName(fn)}.json`), 'utf8')) as WebSocketSample;
-
-const checkWebSocketSample = (entry: WebSocketFunction, event: WebSocketSample): string[] =>
-  entry.kind === 'route' ? checkWebSocketEvent(entry, event) : checkAuthorizerEvent(entry, event);
-
 const readEvent = (route: Route): HttpApiEvent =>
-  JSON.parse(readFileSync(resolve(eventsDir, `${handlerFile(route)}.json`), 'utf8')) as HttpApiEvent;
+  JSON.parse(readFileSync(resolve(EVENTS_DIR, `${handlerFile(route)}.json`), 'utf8')) as HttpApiEvent;
 
 // ---------------------------------------------------------------- SQS events
 
-/** A queue consumer's event is named like a WebSocket function's: `functions/orders/x.ts` → `orders-x`. */
+/** A queue consumer's event is named after its folder and handler: `functions/orders/x.ts` → `orders-x`. */
 const sqsSources = sqsEventSourcesOf(template);
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const SYSTEM_ATTRIBUTES = [
@@ -542,7 +300,7 @@ function checkSqsEvent(source: SqsEventSource, event: SQSEvent): string[] {
 }
 
 const readSqsEvent = (source: SqsEventSource): SQSEvent =>
-  JSON.parse(readFileSync(resolve(eventsDir, `${webSocketEventName(source.fn)}.json`), 'utf8')) as SQSEvent;
+  JSON.parse(readFileSync(resolve(EVENTS_DIR, `${folderEventName(source.fn)}.json`), 'utf8')) as SQSEvent;
 
 // ---------------------------------------------------------------- REST API events
 
@@ -639,7 +397,7 @@ function checkRestEvent(
 
 const readRestEvent = (fn: FunctionDefinition): APIGatewayProxyEvent =>
   JSON.parse(
-    readFileSync(resolve(eventsDir, `${webSocketEventName(fn)}.json`), 'utf8'),
+    readFileSync(resolve(EVENTS_DIR, `${folderEventName(fn)}.json`), 'utf8'),
   ) as APIGatewayProxyEvent;
 
 describe('sample events (events/<handler>.json for `sam local invoke -e`)', () => {
@@ -650,39 +408,25 @@ describe('sample events (events/<handler>.json for `sam local invoke -e`)', () =
     expect(missing).toEqual([]);
   });
 
-  it('exist for every WebSocket function (events/<folder>-<handler>.json)', () => {
-    expect(webSocket.length).toBeGreaterThan(0);
-    const missing = webSocket
-      .map(({ fn }) => `events/${webSocketEventName(fn)}.json`)
-      .filter((file) => !existsSync(resolve(ROOT, file)));
-    expect(missing).toEqual([]);
-  });
-
   it('exist for every SQS-triggered function (events/<folder>-<handler>.json)', () => {
     expect(sqsSources.length).toBeGreaterThan(0);
-    const missing = sqsSources
-      .map(({ fn }) => `events/${webSocketEventName(fn)}.json`)
-      .filter((file) => !existsSync(resolve(ROOT, file)));
-    expect(missing).toEqual([]);
+    expect(missingFolderEvents(sqsSources.map(({ fn }) => fn))).toEqual([]);
   });
 
   it('exist for every REST API function (events/<folder>-<handler>.json), whose route is in REST_ROUTES', () => {
     expect(restFunctions.map((fn) => fn.logicalId).sort()).toEqual(Object.keys(REST_ROUTES).sort());
-    const missing = restFunctions
-      .map((fn) => `events/${webSocketEventName(fn)}.json`)
-      .filter((file) => !existsSync(resolve(ROOT, file)));
-    expect(missing).toEqual([]);
+    expect(missingFolderEvents(restFunctions)).toEqual([]);
   });
 
   it('belong to a function of the template', () => {
     const known = new Set([
       ...routes.map(handlerFile),
-      ...webSocket.map(({ fn }) => webSocketEventName(fn)),
-      ...sqsSources.map(({ fn }) => webSocketEventName(fn)),
-      ...restFunctions.map(webSocketEventName),
-      ...restAuthorizers.map(webSocketEventName),
+      ...webSocket.map(({ fn }) => folderEventName(fn)),
+      ...sqsSources.map(({ fn }) => folderEventName(fn)),
+      ...restFunctions.map(folderEventName),
+      ...restAuthorizers.map(folderEventName),
     ]);
-    const orphans = readdirSync(eventsDir).filter((file) => !known.has(basename(file, '.json')));
+    const orphans = readdirSync(EVENTS_DIR).filter((file) => !known.has(basename(file, '.json')));
     expect(orphans).toEqual([]);
   });
 
@@ -694,26 +438,14 @@ describe('sample events (events/<handler>.json for `sam local invoke -e`)', () =
   );
 
   it.each(
-    webSocket.map(
-      (entry) =>
-        [
-          `${webSocketEventName(entry.fn)}.json (${entry.kind === 'route' ? entry.route.routeKey : `${entry.authorizer} on $connect`})`,
-          entry,
-        ] as const,
-    ),
-  )('%s is what the WebSocket API sends', (_name, entry) => {
-    expect(checkWebSocketSample(entry, readWebSocketEvent(entry.fn))).toEqual([]);
-  });
-
-  it.each(
     sqsSources.map(
-      (source) => [`${webSocketEventName(source.fn)}.json (${source.queue ?? '?'})`, source] as const,
+      (source) => [`${folderEventName(source.fn)}.json (${source.queue ?? '?'})`, source] as const,
     ),
   )('%s is what the SQS event source mapping sends', (_name, source) => {
     expect(checkSqsEvent(source, readSqsEvent(source))).toEqual([]);
   });
 
-  it.each(restFunctions.map((fn) => [`${webSocketEventName(fn)}.json (${fn.logicalId})`, fn] as const))(
+  it.each(restFunctions.map((fn) => [`${folderEventName(fn)}.json (${fn.logicalId})`, fn] as const))(
     '%s is what the REST API sends its Lambda proxy integration',
     (_name, fn) => {
       const route = REST_ROUTES[fn.logicalId];
@@ -725,7 +457,7 @@ describe('sample events (events/<handler>.json for `sam local invoke -e`)', () =
 
 describe('the REST authoriser events', () => {
   const sample = (fn: FunctionDefinition) =>
-    JSON.parse(readFileSync(resolve(eventsDir, `${webSocketEventName(fn)}.json`), 'utf8')) as Record<
+    JSON.parse(readFileSync(resolve(EVENTS_DIR, `${folderEventName(fn)}.json`), 'utf8')) as Record<
       string,
       unknown
     >;
@@ -734,7 +466,7 @@ describe('the REST authoriser events', () => {
     expect(restAuthorizers.map((fn) => fn.logicalId)).toEqual(['PartnerAuthorizerFunction']);
   });
 
-  it.each(restAuthorizers.map((fn) => [`${webSocketEventName(fn)}.json`, fn] as const))(
+  it.each(restAuthorizers.map((fn) => [`${folderEventName(fn)}.json`, fn] as const))(
     '%s is the TOKEN event API Gateway sends',
     (_name, fn) => {
       expect(checkTokenEvent(sample(fn))).toEqual([]);
@@ -910,80 +642,5 @@ describe('the event checks catch', () => {
         event.requestContext.http.path = event.rawPath;
       }),
     ).toContain('pathParameters fail the handler schema');
-  });
-});
-
-describe('the WebSocket event checks catch', () => {
-  const entry = (id: string) => {
-    const found = webSocket.find((candidate) => candidate.fn.logicalId === id);
-    if (!found) throw new Error(`No WebSocket function ${id}`);
-    return found;
-  };
-  const edited = (id: string, edit: (event: WebSocketSample) => void) => {
-    const event = readWebSocketEvent(entry(id).fn);
-    edit(event);
-    return checkWebSocketSample(entry(id), event).join('\n');
-  };
-
-  it('a route key the template does not give the function', () => {
-    expect(
-      edited('ChatJoinRoomFunction', (event) => {
-        if (event.requestContext) event.requestContext.routeKey = 'sendmessage';
-      }),
-    ).toContain("requestContext.routeKey sendmessage is not the template's joinroom");
-  });
-
-  it('a body whose action selects another route', () => {
-    expect(
-      edited('ChatSendMessageFunction', (event) => {
-        event.body = JSON.stringify({ action: 'joinroom', roomId: 'general' });
-      }),
-    ).toContain("body.action joinroom does not select the template's sendmessage route");
-    expect(
-      edited('ChatDefaultFunction', (event) => {
-        event.body = JSON.stringify({ action: 'leaveroom', roomId: 'general' });
-      }),
-    ).toContain('body.action leaveroom would select the leaveroom route, not $default');
-  });
-
-  it('a body the handler would refuse', () => {
-    expect(
-      edited('ChatSendMessageFunction', (event) => {
-        event.body = JSON.stringify({ action: 'sendmessage', roomId: 'General!', text: 'hi' });
-      }),
-    ).toContain('body fails the handler schema');
-  });
-
-  it('the wrong event type, and a message id on $disconnect', () => {
-    const violations = edited('ChatDisconnectFunction', (event) => {
-      if (event.requestContext) {
-        event.requestContext.eventType = 'MESSAGE';
-        event.requestContext.messageId = 'Vx9tJGk0DoEFu5w=';
-      }
-    });
-    expect(violations).toContain('requestContext.eventType is not DISCONNECT');
-    expect(violations).toContain('requestContext.messageId is only for MESSAGE events');
-  });
-
-  it('a route event without the authoriser context', () => {
-    expect(
-      edited('ChatConnectFunction', (event) => {
-        delete event.requestContext?.authorizer;
-      }),
-    ).toContain('requestContext.authorizer lacks the userId');
-  });
-
-  it('an authoriser event without the token its identity source names, or for another API', () => {
-    expect(
-      edited('ChatAuthorizerFunction', (event) => {
-        event.queryStringParameters = {};
-        event.multiValueQueryStringParameters = {};
-      }),
-    ).toContain('the identity source route.request.querystring.token does not hold a JWT');
-    expect(
-      edited('ChatAuthorizerFunction', (event) => {
-        event.methodArn = 'arn:aws:execute-api:eu-west-1:123456789012:otherapi01/dev/$connect';
-      }),
-    ).toContain('methodArn names another API, stage or region than requestContext');
   });
 });

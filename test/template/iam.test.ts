@@ -212,15 +212,24 @@ describe('roles API Gateway assumes', () => {
     ]);
   });
 
-  it('catch a WebSocket integration (CredentialsArn) run as such a role', () => {
+  it('catch an integration resource (CredentialsArn) run as such a role', () => {
     const copy = broken(template, (edit) => {
-      edit.Resources.ChatInvokeRole = structuredClone(lambdaRole);
-      propertiesOf(edit, 'ChatConnectIntegration').CredentialsArn = {
-        'Fn::GetAtt': ['ChatInvokeRole', 'Arn'],
+      edit.Resources.OrdersWriterRole = structuredClone(lambdaRole);
+      // An HTTP API route straight to the queue: API Gateway's SQS-SendMessage integration, as a resource.
+      edit.Resources.OrdersQueueIntegration = {
+        Type: 'AWS::ApiGatewayV2::Integration',
+        Properties: {
+          ApiId: { Ref: 'HttpApi' },
+          IntegrationType: 'AWS_PROXY',
+          IntegrationSubtype: 'SQS-SendMessage',
+          PayloadFormatVersion: '1.0',
+          CredentialsArn: { 'Fn::GetAtt': ['OrdersWriterRole', 'Arn'] },
+          RequestParameters: { QueueUrl: { Ref: 'OrdersQueue' }, MessageBody: '$request.body' },
+        },
       };
     });
     expect(checkApiGatewayRoleTrust(copy, definitions)).toEqual([
-      'ChatInvokeRole (assumed through ChatConnectIntegration.CredentialsArn): ' +
+      'OrdersWriterRole (assumed through OrdersQueueIntegration.CredentialsArn): ' +
         'its trust policy does not allow apigateway.amazonaws.com sts:AssumeRole',
     ]);
   });

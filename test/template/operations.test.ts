@@ -1,13 +1,9 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  type JsonObject,
-  loadTemplate,
-  type Resource,
-  type Template,
-} from '../../offline/template/template.ts';
+import { type JsonObject, loadTemplate, type Template } from '../../offline/template/template.ts';
 import {
   alarmsOf,
+  type BrokenCase,
   checkAlarmActions,
   checkAlarmCoverage,
   checkAlarmTopics,
@@ -16,7 +12,7 @@ import {
   checkLogs,
   checkMetricReferences,
   checkTracing,
-  checkWebSocketErrorRates,
+  plainAuthorizerErrorsCase,
 } from './operations.ts';
 import { broken, propertiesOf, ROOT } from './rules.ts';
 
@@ -30,10 +26,6 @@ describe('operations', () => {
   it('every function, API, table and queue has its alarms', () => {
     expect(alarmsOf(template).length).toBeGreaterThan(0);
     expect(checkAlarmCoverage(template)).toEqual([]);
-  });
-
-  it("the chat's error rate divides by the requests clients make (route invocations), not by MessageCount", () => {
-    expect(checkWebSocketErrorRates(template)).toEqual([]);
   });
 
   it("the authorisers' Errors alarms leave out the tokens they refuse", () => {
@@ -61,7 +53,6 @@ describe('operations', () => {
   });
 });
 
-type Edit = (copy: Template) => void;
 const alarm = (copy: Template, id: string) => propertiesOf(copy, id);
 const firstMetric = (copy: Template, id: string) => {
   const [first] = alarm(copy, id).Metrics as JsonObject[];
@@ -75,7 +66,7 @@ const setDashboardText = (copy: Template, text: string) => {
 };
 
 describe('the operations rules catch', () => {
-  const cases: [string, (t: Template) => string[], Edit, string][] = [
+  const cases: BrokenCase[] = [
     [
       "the REST API's metric name on the HTTP API (5XXError by ApiId)",
       checkMetricReferences,
@@ -144,17 +135,17 @@ describe('the operations rules catch', () => {
       'a function without a throttle alarm',
       checkAlarmCoverage,
       (copy) => {
-        delete copy.Resources.ChatDefaultFunctionThrottlesAlarm;
+        delete copy.Resources.GetMeFunctionThrottlesAlarm;
       },
-      'ChatDefaultFunction: no alarm on Throttles',
+      'GetMeFunction: no alarm on Throttles',
     ],
     [
       'a duration alarm at the timeout itself',
       checkAlarmCoverage,
       (copy) => {
-        alarm(copy, 'ChatSendMessageFunctionDurationAlarm').Threshold = 29000;
+        alarm(copy, 'ProcessPartnerOrdersFunctionDurationAlarm').Threshold = 20000;
       },
-      'ChatSendMessageFunction: no alarm on Duration p99 below its 29000 ms timeout',
+      'ProcessPartnerOrdersFunction: no alarm on Duration p99 below its 20000 ms timeout',
     ],
     [
       'an HTTP 5xx alarm on a count instead of a rate',
@@ -171,16 +162,16 @@ describe('the operations rules catch', () => {
       'a table whose throttle alarm queries another table',
       checkAlarmCoverage,
       (copy) => {
-        const metrics = alarm(copy, 'ConnectionsTableThrottledAlarm').Metrics as JsonObject[];
+        const metrics = alarm(copy, 'ProductsTableThrottledAlarm').Metrics as JsonObject[];
         const query = metrics[0] as JsonObject;
         query.Expression = {
           'Fn::Sub': String((query.Expression as JsonObject)['Fn::Sub']).replace(
-            '${ConnectionsTable}',
+            '${ProductsTable}',
             '${OrdersTable}',
           ),
         };
       },
-      'ConnectionsTable: no alarm on ThrottledRequests',
+      'ProductsTable: no alarm on ThrottledRequests',
     ],
     [
       'a dead-letter queue without its alarm',
@@ -190,69 +181,7 @@ describe('the operations rules catch', () => {
       },
       'OrdersDeadLetterQueue: no alarm on ApproximateNumberOfMessagesVisible',
     ],
-    [
-      'the WebSocket API without an execution error alarm',
-      checkAlarmCoverage,
-      (copy) => {
-        const metrics = alarm(copy, 'ChatApiErrorRateAlarm').Metrics as JsonObject[];
-        alarm(copy, 'ChatApiErrorRateAlarm').Metrics = metrics.filter((m) => m.Id !== 'execution');
-      },
-      'ChatApi: no alarm on ExecutionError',
-    ],
-    [
-      "the chat's error rate over MessageCount, which counts the messages sent to clients too",
-      checkWebSocketErrorRates,
-      (copy) => {
-        const metrics = alarm(copy, 'ChatApiErrorRateAlarm').Metrics as JsonObject[];
-        const integration = metrics.find((m) => m.Id === 'integration') as JsonObject;
-        const messages = structuredClone(integration);
-        messages.Id = 'messages';
-        ((messages.MetricStat as JsonObject).Metric as JsonObject).MetricName = 'MessageCount';
-        alarm(copy, 'ChatApiErrorRateAlarm').Metrics = [
-          ...metrics.filter((m) => m.Id === 'integration' || m.Id === 'execution'),
-          messages,
-          {
-            Id: 'rate',
-            Expression: 'IF(messages >= 20, 100 * (FILL(integration, 0) + FILL(execution, 0)) / messages, 0)',
-            ReturnData: true,
-          },
-        ];
-      },
-      "ChatApiErrorRateAlarm: divides ChatApi's errors by MessageCount",
-    ],
-    ...['PartnerAuthorizerFunction', 'ChatAuthorizerFunction'].map(
-      (fn): [string, (t: Template) => string[], Edit, string] => [
-        `${fn}'s Errors alarm on plain Errors, which counts every token it refuses`,
-        checkAuthorizerErrorAlarms,
-        (copy) => {
-          copy.Resources[`${fn}ErrorsAlarm`] = structuredClone(
-            copy.Resources.GetMeFunctionErrorsAlarm as Resource,
-          );
-          alarm(copy, `${fn}ErrorsAlarm`).Dimensions = [{ Name: 'FunctionName', Value: { Ref: fn } }];
-        },
-        `${fn}ErrorsAlarm: ${fn} is a Lambda authoriser, whose refused tokens count as Errors`,
-      ],
-    ),
-    [
-      "a chat route left out of the error rate's request count",
-      checkWebSocketErrorRates,
-      (copy) => {
-        const metrics = alarm(copy, 'ChatApiErrorRateAlarm').Metrics as JsonObject[];
-        alarm(copy, 'ChatApiErrorRateAlarm').Metrics = metrics.filter((m) => m.Id !== 'unrouted');
-      },
-      'ChatApiErrorRateAlarm: its request count leaves out the Invocations of ChatDefaultFunction, a route of ChatApi',
-    ],
-    [
-      'a chat error rate over more metrics than PutMetricAlarm takes',
-      checkWebSocketErrorRates,
-      (copy) => {
-        const metrics = alarm(copy, 'ChatApiErrorRateAlarm').Metrics as JsonObject[];
-        const unrouted = metrics.find((m) => m.Id === 'unrouted') as JsonObject;
-        const extra = ['typing', 'presence', 'history'].map((Id) => ({ ...structuredClone(unrouted), Id }));
-        alarm(copy, 'ChatApiErrorRateAlarm').Metrics = [...metrics, ...extra];
-      },
-      'ChatApiErrorRateAlarm: watches 11 metrics; PutMetricAlarm takes at most 10',
-    ],
+    plainAuthorizerErrorsCase('PartnerAuthorizerFunction'),
     [
       'an alarm that clears silently',
       checkAlarmActions,
@@ -386,14 +315,6 @@ describe('the operations rules catch', () => {
         delete (propertiesOf(copy, 'GetOrderFunction').LoggingConfig as JsonObject).LogGroup;
       },
       'GetOrderFunction: LoggingConfig.LogGroup is not !Ref of a log group with a retention',
-    ],
-    [
-      'a WebSocket stage without access logs',
-      checkLogs,
-      (copy) => {
-        delete propertiesOf(copy, 'ChatStage').AccessLogSettings;
-      },
-      'ChatStage: access logs do not go to a log group of the stack',
     ],
     [
       'an access log format that is not JSON',

@@ -1,7 +1,20 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { functionsOf, type Json, type JsonObject, type Template } from '../../offline/template/template.ts';
-import { apiDefinitionsOf, effectiveProperties, ROOT, webSocketApisOf, webSocketRoutesOf } from './rules.ts';
+import {
+  functionsOf,
+  type Json,
+  type JsonObject,
+  type Resource,
+  type Template,
+} from '../../offline/template/template.ts';
+import {
+  apiDefinitionsOf,
+  effectiveProperties,
+  propertiesOf,
+  ROOT,
+  webSocketApisOf,
+  webSocketRoutesOf,
+} from './rules.ts';
 
 /**
  * The operations rules: every alarm and dashboard graph names a metric with the dimensions its service really
@@ -870,4 +883,32 @@ export function checkTracing(template: Template): string[] {
     if (!sampled) violations.push(`${api}: no X-Ray sampling rule for its stage`);
   }
   return violations;
+}
+
+// ---------------------------------------------------------------- broken copies
+
+/**
+ * A case of the rules failing on a broken copy of the template: what is broken, the check that must catch it, the
+ * edit that breaks the copy, and (part of) the violation the check reports.
+ */
+export type BrokenCase = [
+  name: string,
+  check: (template: Template) => string[],
+  edit: (copy: Template) => void,
+  expected: string,
+];
+
+/** The case of a Lambda authoriser's Errors alarm on plain Errors (the GetMeFunction alarm, pointed at `fn`). */
+export function plainAuthorizerErrorsCase(fn: string): BrokenCase {
+  return [
+    `${fn}'s Errors alarm on plain Errors, which counts every token it refuses`,
+    checkAuthorizerErrorAlarms,
+    (copy) => {
+      copy.Resources[`${fn}ErrorsAlarm`] = structuredClone(
+        copy.Resources.GetMeFunctionErrorsAlarm as Resource,
+      );
+      propertiesOf(copy, `${fn}ErrorsAlarm`).Dimensions = [{ Name: 'FunctionName', Value: { Ref: fn } }];
+    },
+    `${fn}ErrorsAlarm: ${fn} is a Lambda authoriser, whose refused tokens count as Errors`,
+  ];
 }

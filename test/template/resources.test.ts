@@ -53,32 +53,6 @@ describe('ephemeral DynamoDB tables (Metadata.Ephemeral)', () => {
     PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: enabled },
   });
 
-  it('are the connections table only, which pays for no point-in-time recovery', () => {
-    const marked = Object.keys(template.Resources).filter(
-      (id) => template.Resources[id]?.Metadata?.Ephemeral,
-    );
-    expect(marked).toEqual(['ConnectionsTable']);
-    expect(propertiesOf(template, 'ConnectionsTable').PointInTimeRecoverySpecification).toEqual({
-      PointInTimeRecoveryEnabled: false,
-    });
-  });
-
-  it('catch recovery turned back on for the connections table', () => {
-    const copy = broken(template, (edit) =>
-      Object.assign(propertiesOf(edit, 'ConnectionsTable'), recovery(true)),
-    );
-    expect(checkTables(copy)).toEqual([
-      'ConnectionsTable: Metadata.Ephemeral marks it ephemeral, yet PointInTimeRecoveryEnabled is true (billed, nothing worth restoring)',
-    ]);
-  });
-
-  it('catch the marker taken off a table without recovery', () => {
-    const copy = broken(template, (edit) => {
-      delete edit.Resources.ConnectionsTable?.Metadata;
-    });
-    expect(checkTables(copy)).toEqual(['ConnectionsTable: PointInTimeRecoveryEnabled is not true']);
-  });
-
   it('catch a table marked ephemeral whose items never expire, or without a reason', () => {
     const copy = broken(template, (edit) => {
       ephemeral(edit, ' ');
@@ -128,7 +102,7 @@ describe('CORS', () => {
 });
 
 describe('`sam local start-api` guard', () => {
-  // A second WebSocket API, named apart from the template's own ChatApi so it can be placed anywhere.
+  // A WebSocket API of the test's own, named apart from the template's resources so it can be placed anywhere.
   const webSocket = [
     '  ProbeApi:',
     '    Type: AWS::ApiGatewayV2::Api',
@@ -157,7 +131,7 @@ describe('`sam local start-api` guard', () => {
     );
   });
 
-  it('holds: no raw API Gateway resource precedes the first SAM API while WebSocket resources are here', () => {
+  it('holds for the template: no raw API Gateway resource precedes the first SAM API', () => {
     expect(checkStartApiOrder(resourcesInDocumentOrder(text))).toEqual([]);
   });
 
@@ -174,24 +148,6 @@ describe('`sam local start-api` guard', () => {
     expect(checkStartApiOrder(resourcesInDocumentOrder(withResources('last', webSocket)))).toEqual([]);
   });
 
-  it('holds for the template as it is: ChatApi and its routes come after HttpApi', () => {
-    const ordered = resourcesInDocumentOrder(text).map((resource) => resource.logicalId);
-    expect(ordered.indexOf('HttpApi')).toBeGreaterThanOrEqual(0);
-    expect(ordered.indexOf('ChatApi')).toBeGreaterThan(ordered.indexOf('HttpApi'));
-    expect(ordered.indexOf('ChatConnectRoute')).toBeGreaterThan(ordered.indexOf('HttpApi'));
-  });
-
-  it("catches the template's own ChatApi moved above HttpApi", () => {
-    const block = /^ {2}ChatApi:\n(?: {4}.*\n)+/m.exec(text)?.[0] ?? '';
-    expect(block).toContain('ProtocolType: WEBSOCKET');
-    const moved = text.replace(block, '').replace(/^ {2}HttpApi:\n/m, `${block}  HttpApi:\n`);
-    expect(checkStartApiOrder(resourcesInDocumentOrder(moved))).toEqual([
-      expect.stringContaining(
-        'ChatApi (AWS::ApiGatewayV2::Api) comes before the first AWS::Serverless::Api/HttpApi',
-      ),
-    ]);
-  });
-
   it('allows raw REST resources anywhere when the WebSocket API lives in a nested stack', () => {
     const rest = [
       '  PartnerApi:',
@@ -201,13 +157,13 @@ describe('`sam local start-api` guard', () => {
       '',
     ];
     const nested = [
-      '  ChatStack:',
+      '  WebSocketStack:',
       '    Type: AWS::Serverless::Application',
       '    Properties:',
-      '      Location: chat/template.yaml',
+      '      Location: websocket/template.yaml',
       '',
     ];
-    // The template keeps its WebSocket API inline, so this layout is shown on a template of its own.
+    // This layout is shown on a template of its own.
     const layout = [
       'Resources:',
       ...rest,
@@ -222,7 +178,7 @@ describe('`sam local start-api` guard', () => {
 });
 
 describe('Outputs', () => {
-  it('give the HTTP API URL, user pool id, client id, issuer, every table name and the chat URLs', () => {
+  it("give the HTTP API URL, user pool id, client id, issuer, every table name and each WebSocket API's URLs", () => {
     expect(
       checkOutputs(template),
       'template.yaml lacks outputs that deployers and the e2e tests read; add `<Name>: Value: !Ref <Resource>` for each',
@@ -238,17 +194,5 @@ describe('Outputs', () => {
     const violations = checkOutputs(copy).join('\n');
     expect(violations).toContain('nothing gives the URL of HttpApi');
     expect(violations).toContain('nothing gives the JWT issuer');
-  });
-
-  it('catch a missing WebSocket URL or @connections endpoint', () => {
-    const copy = broken(template, (edit) => {
-      const outputs = edit.Outputs as JsonObject;
-      delete outputs.ChatWebSocketUrl;
-      delete outputs.ChatConnectionsEndpoint;
-    });
-    expect(checkOutputs(copy)).toEqual([
-      'Outputs: nothing gives the WebSocket URL (wss://) of ChatApi',
-      'Outputs: nothing gives the @connections endpoint of ChatApi',
-    ]);
   });
 });

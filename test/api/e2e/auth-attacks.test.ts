@@ -1,4 +1,4 @@
-import { createPublicKey, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -10,28 +10,19 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { WebSocket } from 'ws';
 import { LocalRestApi } from '../../../offline/gateways/rest/rest-api.ts';
-import {
-  createSigningKey,
-  type LocalIssuer,
-  type SigningKey,
-  signToken,
-  startIssuer,
-  type TokenOptions,
-} from '../../../offline/services/issuer.ts';
 import { createResolver } from '../../../offline/template/resolver.ts';
 import { restApiDefinitions } from '../../../offline/template/rest-api-definition.ts';
 import { loadTemplate } from '../../../offline/template/template.ts';
 import { ALL_ORDER_SCOPES, type Answer, call, token } from '../../support/client.ts';
+import { forgedTokens, idToken, tokenOfSize } from '../../support/forged-tokens.ts';
 
 /**
- * The authentication attack suite (issue #7): every attack on every surface in one place, each denied with
- * the status API Gateway gives (README "Wire behaviour"), through the offline cloud and its real parts —
- * tokens signed with real keys, real `ws` clients, DynamoDB Local and fauxqs. A partner reading another
- * partner's order is covered with the order flow in partner-api.test.ts.
+ * The authentication attack suite (issue #7): every attack on the HTTP and REST APIs, each denied with the status
+ * API Gateway gives (README "Wire behaviour"), through the offline cloud and its real parts — tokens signed with
+ * real keys, DynamoDB Local and fauxqs. A partner reading another partner's order is covered with the order flow
+ * in partner-api.test.ts.
  */
 const cloud = inject('offlineCloud');
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -42,128 +33,12 @@ const sqs = new SQSClient({ endpoint: cloud.sqsEndpoint, region: cloud.region, c
 
 const UNAUTHORIZED = { message: 'Unauthorized' };
 const FORBIDDEN = { message: 'Forbidden' };
-const ANOTHER_POOL_ISSUER = cloud.issuer.replace(/[^/]+$/, `${cloud.region}_AnotherPool`);
+const forged = forgedTokens();
 
-/** The attacker's own key pair, published by the attacker's own issuer (another user pool's URL). */
-let attackerKey: SigningKey;
-let attackerIssuer: LocalIssuer;
-
-beforeAll(async () => {
-  attackerKey = await createSigningKey();
-  attackerIssuer = await startIssuer(attackerKey, [ANOTHER_POOL_ISSUER]);
-});
-
-afterAll(async () => {
-  await attackerIssuer.stop();
+afterAll(() => {
   dynamo.destroy();
   sqs.destroy();
 });
-
-const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const claimsOf = (jwt: string): Record<string, unknown> =>
-  JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString());
-
-/** Options for a token that would be valid if the template's issuer had signed it. */
-const validOptions = (): TokenOptions => ({
-  issuer: cloud.issuer,
-  clientId: cloud.audience,
-  sub: `mallory-${randomUUID()}`,
-  scopes: ALL_ORDER_SCOPES,
-});
-
-/** The claims of a valid access token, signed by `key` under a header of the attacker's choosing. */
-async function signedWithHeader(key: SigningKey, header: Record<string, unknown>): Promise<string> {
-  return new SignJWT(claimsOf(await token()))
-    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid, ...header })
-    .sign(await importJWK(key.privateJwk, 'RS256'));
-}
-
-/** An ID token as Cognito issues it: `aud` is the app client, no `client_id`, no scopes. */
-const idToken = (options: Partial<TokenOptions> = {}) =>
-  token({
-    ...options,
-    claims: { token_use: 'id', aud: cloud.audience, client_id: undefined, scope: undefined },
-  });
-
-/** A valid token padded with a claim until it is about `bytes` long. */
-async function tokenOfSize(bytes: number): Promise<string> {
-  const unpadded = await token({ claims: { padding: '' } });
-  // base64url: 4 characters per 3 bytes of the payload.
-  return token({ claims: { padding: 'x'.repeat(Math.ceil(((bytes - unpadded.length) * 3) / 4)) } });
-}
-
-/**
- * Forged, stolen-from-elsewhere or mistimed tokens: both authorisers — the HTTP API's JWT authoriser and the
- * WebSocket `$connect` REQUEST authoriser — must refuse every one.
- */
-const forgedTokens: [attack: string, make: () => Promise<string>][] = [
-  ['that is not a JWT', async () => 'not-a-jwt'],
-  [
-    'unsigned (alg none)',
-    async () =>
-      `${segment({ alg: 'none', typ: 'JWT', kid: cloud.signingKey.kid })}.${segment(claimsOf(await token()))}.`,
-  ],
-  [
-    "HS256-signed with the issuer's public key as the secret",
-    async () => {
-      const publicPem = createPublicKey({ key: cloud.signingKey.publicJwk, format: 'jwk' }).export({
-        type: 'spki',
-        format: 'pem',
-      });
-      return new SignJWT(claimsOf(await token()))
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: cloud.signingKey.kid })
-        .sign(new TextEncoder().encode(String(publicPem)));
-    },
-  ],
-  ['that has expired', () => token({ expiresIn: -60 })],
-  [
-    'that is not valid yet (nbf an hour ahead)',
-    () => token({ claims: { nbf: Math.floor(Date.now() / 1000) + 3600 } }),
-  ],
-  ['naming another issuer', () => token({ issuer: ANOTHER_POOL_ISSUER })],
-  ['for another app client', () => token({ clientId: 'another-app-client' })],
-  ['signed by a key the issuer does not publish (unknown kid)', () => signToken(attackerKey, validOptions())],
-  [
-    "signed by another key under the issuer's kid",
-    () => signToken({ ...attackerKey, kid: cloud.signingKey.kid }, validOptions()),
-  ],
-  [
-    'carrying its own verification key (embedded jwk header)',
-    () =>
-      signedWithHeader(attackerKey, {
-        jwk: { kty: 'RSA', n: attackerKey.publicJwk.n, e: attackerKey.publicJwk.e },
-      }),
-  ],
-  [
-    "pointing at the attacker's JWKS (jku header)",
-    () => signedWithHeader(attackerKey, { jku: attackerIssuer.jwksUri }),
-  ],
-  [
-    'with a tampered signature',
-    async () => {
-      const [header, payload, signature = ''] = (await token()).split('.');
-      const flipped = signature[20] === 'A' ? 'B' : 'A';
-      return `${header}.${payload}.${signature.slice(0, 20)}${flipped}${signature.slice(21)}`;
-    },
-  ],
-  [
-    'whose payload was edited to add the admin group and every scope',
-    async () => {
-      const [header, payload, signature] = (await token()).split('.');
-      const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString());
-      const escalated = {
-        ...claims,
-        'cognito:groups': ['admin'],
-        scope: `${claims.scope} api/products.write`,
-      };
-      return `${header}.${segment(escalated)}.${signature}`;
-    },
-  ],
-  [
-    "from another user pool (that pool's own key and issuer, this app's client id)",
-    () => signToken(attackerKey, { ...validOptions(), issuer: ANOTHER_POOL_ISSUER }),
-  ],
-];
 
 describe('HTTP API JWT authoriser: 401 Unauthorized before any function runs, 403 Forbidden without the scope', () => {
   /** API Gateway's quota on the request line and header values together (README "Wire behaviour"). */
@@ -185,7 +60,7 @@ describe('HTTP API JWT authoriser: 401 Unauthorized before any function runs, 40
       'GET /me',
       async () => `Basic ${Buffer.from('alice:secret').toString('base64')}`,
     ],
-    ...forgedTokens.map(([attack, make]): HttpAttack => [`a token ${attack}`, 401, 'GET /me', bearer(make)]),
+    ...forged.map(([attack, make]): HttpAttack => [`a token ${attack}`, 401, 'GET /me', bearer(make)]),
     [
       "a token whose aud names another app (API Gateway reads this app's client_id only when there is no aud)",
       401,
@@ -227,64 +102,6 @@ describe('HTTP API JWT authoriser: 401 Unauthorized before any function runs, 40
     const large = await tokenOfSize(HEADER_QUOTA_BYTES - 1_500);
     expect((await call('GET', '/me', { token: large })).status).toBe(200);
     expect((await call('GET', '/me', { token: await idToken() })).status).toBe(200);
-  });
-});
-
-describe('WebSocket $connect: the handshake fails with the authoriser’s 401, or 414 for an oversized URL', () => {
-  /** API Gateway's quota on a WebSocket URL, in characters. */
-  const URL_QUOTA = 4_096;
-
-  /** The handshake's outcome: the HTTP status that refused it, or 101 when it opened (the socket is closed at once). */
-  function handshake(query: string, headers: Record<string, string> = {}): Promise<number> {
-    const socket = new WebSocket(`${cloud.webSocketUrl}${query}`, { headers });
-    return new Promise((resolve, reject) => {
-      socket.once('open', () => {
-        socket.terminate();
-        resolve(101);
-      });
-      socket.once('unexpected-response', (_request, response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
-      });
-      socket.once('error', (error) => {
-        if (!error.message.startsWith('Unexpected server response')) reject(error);
-      });
-    });
-  }
-
-  const inQuery = (make: () => Promise<string>) => async () => ({
-    query: `?token=${encodeURIComponent(await make())}`,
-  });
-  type WebSocketAttack = [
-    attack: string,
-    status: 401 | 414,
-    request: () => Promise<{ query: string; headers?: Record<string, string> }>,
-  ];
-  const attacks: WebSocketAttack[] = [
-    ['no token parameter', 401, async () => ({ query: '' })],
-    ['an empty token parameter', 401, async () => ({ query: '?token=' })],
-    [
-      'a valid token in the Authorization header instead of ?token=',
-      401,
-      async () => ({ query: '', headers: { authorization: `Bearer ${await token()}` } }),
-    ],
-    ...forgedTokens.map(([attack, make]): WebSocketAttack => [`a token ${attack}`, 401, inQuery(make)]),
-    ['an ID token instead of an access token', 401, inQuery(() => idToken())],
-    [
-      'a token that makes the URL longer than 4,096 characters',
-      414,
-      inQuery(() => tokenOfSize(URL_QUOTA + 500)),
-    ],
-  ];
-
-  test.each(attacks)('%s → %i', async (_attack, status, request) => {
-    const { query, headers } = await request();
-    expect(await handshake(query, headers)).toBe(status);
-  });
-
-  test('control: a large token within the URL quota connects', async () => {
-    const large = await tokenOfSize(URL_QUOTA - 600);
-    expect(await handshake(`?token=${encodeURIComponent(large)}`)).toBe(101);
   });
 });
 

@@ -5,9 +5,9 @@ import { webSocketBurst } from '../../../offline/bench/websocket-burst-scenario.
 /**
  * A burst of chat messages to a busy room: senders fire all their messages at once, without waiting for a
  * receipt, so many sendmessage invocations run and broadcast at the same time. The stage throttle is lifted
- * for this cloud: the test is about delivery, not admission (throttles.test.ts). Order per sender is measured,
- * not asserted: messages in flight at once are separate invocations, which API Gateway does not order either
- * (a sender that waits for each receipt keeps its order: test/chat/e2e/websocket-chat.test.ts).
+ * for this cloud: the test is about delivery, not admission (websocket-throttle.test.ts). Order per sender is
+ * measured, not asserted: messages in flight at once are separate invocations, which API Gateway does not order
+ * either (a sender that waits for each receipt keeps its order: test/chat/e2e/websocket-chat.test.ts).
  */
 let cloud: TestCloud;
 

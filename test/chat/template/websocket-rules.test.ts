@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type JsonObject, loadTemplate, type Template } from '../../../offline/template/template.ts';
+import { type JsonObject, parseTemplate, type Template } from '../../../offline/template/template.ts';
 import {
   broken,
   checkManageConnections,
+  checkOutputs,
+  checkStartApiOrder,
   checkTables,
   checkWebSocketPermissions,
   checkWebSocketRoutes,
@@ -11,12 +14,14 @@ import {
   policiesOf,
   propertiesOf,
   ROOT,
+  resourcesInDocumentOrder,
   webSocketApisOf,
   webSocketFunctions,
   webSocketRoutesOf,
 } from '../../template/rules.ts';
 
-const template = loadTemplate(resolve(ROOT, 'template.yaml'));
+const text = readFileSync(resolve(ROOT, 'template.yaml'), 'utf8');
+const template = parseTemplate(text);
 
 describe('the WebSocket chat API', () => {
   it('is found, with its routes, their functions and its authoriser', () => {
@@ -293,5 +298,69 @@ describe('the WebSocket rules catch', () => {
       propertiesOf(edit, 'IdempotencyTable').TimeToLiveSpecification = { AttributeName: 'id', Enabled: true };
     });
     expect(checkTables(key)).toEqual(['IdempotencyTable: the TTL attribute id is a key attribute']);
+  });
+});
+
+describe('the connections table, ephemeral (Metadata.Ephemeral)', () => {
+  it('is the only ephemeral table, and pays for no point-in-time recovery', () => {
+    const marked = Object.keys(template.Resources).filter(
+      (id) => template.Resources[id]?.Metadata?.Ephemeral,
+    );
+    expect(marked).toEqual(['ConnectionsTable']);
+    expect(propertiesOf(template, 'ConnectionsTable').PointInTimeRecoverySpecification).toEqual({
+      PointInTimeRecoveryEnabled: false,
+    });
+  });
+
+  it('catches recovery turned back on for it', () => {
+    const copy = broken(template, (edit) => {
+      propertiesOf(edit, 'ConnectionsTable').PointInTimeRecoverySpecification = {
+        PointInTimeRecoveryEnabled: true,
+      };
+    });
+    expect(checkTables(copy)).toEqual([
+      'ConnectionsTable: Metadata.Ephemeral marks it ephemeral, yet PointInTimeRecoveryEnabled is true (billed, nothing worth restoring)',
+    ]);
+  });
+
+  it('catches the marker taken off it, a table without recovery', () => {
+    const copy = broken(template, (edit) => {
+      delete edit.Resources.ConnectionsTable?.Metadata;
+    });
+    expect(checkTables(copy)).toEqual(['ConnectionsTable: PointInTimeRecoveryEnabled is not true']);
+  });
+});
+
+describe('the chat API and the `sam local start-api` guard', () => {
+  it('holds for the template as it is: ChatApi and its routes come after HttpApi', () => {
+    const ordered = resourcesInDocumentOrder(text).map((resource) => resource.logicalId);
+    expect(ordered.indexOf('HttpApi')).toBeGreaterThanOrEqual(0);
+    expect(ordered.indexOf('ChatApi')).toBeGreaterThan(ordered.indexOf('HttpApi'));
+    expect(ordered.indexOf('ChatConnectRoute')).toBeGreaterThan(ordered.indexOf('HttpApi'));
+  });
+
+  it("catches the template's own ChatApi moved above HttpApi", () => {
+    const block = /^ {2}ChatApi:\n(?: {4}.*\n)+/m.exec(text)?.[0] ?? '';
+    expect(block).toContain('ProtocolType: WEBSOCKET');
+    const moved = text.replace(block, '').replace(/^ {2}HttpApi:\n/m, `${block}  HttpApi:\n`);
+    expect(checkStartApiOrder(resourcesInDocumentOrder(moved))).toEqual([
+      expect.stringContaining(
+        'ChatApi (AWS::ApiGatewayV2::Api) comes before the first AWS::Serverless::Api/HttpApi',
+      ),
+    ]);
+  });
+});
+
+describe("the chat's outputs", () => {
+  it('catch a missing WebSocket URL or @connections endpoint', () => {
+    const copy = broken(template, (edit) => {
+      const outputs = edit.Outputs as JsonObject;
+      delete outputs.ChatWebSocketUrl;
+      delete outputs.ChatConnectionsEndpoint;
+    });
+    expect(checkOutputs(copy)).toEqual([
+      'Outputs: nothing gives the WebSocket URL (wss://) of ChatApi',
+      'Outputs: nothing gives the @connections endpoint of ChatApi',
+    ]);
   });
 });

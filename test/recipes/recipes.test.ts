@@ -11,24 +11,16 @@ import { OfflineCloud } from '../../offline/cloud.ts';
 import { LOCAL_CREDENTIALS } from '../../offline/services/credentials.ts';
 import { signToken } from '../../offline/services/issuer.ts';
 import { loadTemplate, type Template } from '../../offline/template/template.ts';
-import {
-  checkAlarmActions,
-  checkAlarmCoverage,
-  checkDashboards,
-  checkLogs,
-  checkMetricReferences,
-  checkTracing,
-} from '../template/operations.ts';
-import {
-  apiDefinitionsOf,
-  checkFunctionSettings,
-  checkLeastPrivilege,
-  checkOutputs,
-  checkRouteAuth,
-  checkStartApiOrder,
-  ROOT,
-  resourcesInDocumentOrder,
-} from '../template/rules.ts';
+import { checkAlarmActions, checkAlarmCoverage } from '../template/alarm-rules.ts';
+import { checkDashboards } from '../template/dashboard-rules.ts';
+import { checkFunctionSettings } from '../template/function-rules.ts';
+import { apiDefinitionsOf, checkLeastPrivilege } from '../template/iam-rules.ts';
+import { checkLogs, checkTracing } from '../template/logs-and-tracing-rules.ts';
+import { checkMetricReferences } from '../template/metric-reference-rules.ts';
+import { checkOutputs } from '../template/output-rules.ts';
+import { checkRouteAuth } from '../template/route-auth-rules.ts';
+import { ROOT } from '../template/rules.ts';
+import { checkStartApiOrder, resourcesInDocumentOrder } from '../template/start-api-rules.ts';
 import {
   appendToSection,
   insertAfterResources,

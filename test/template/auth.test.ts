@@ -2,16 +2,14 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type JsonObject, loadTemplate, type Template } from '../../offline/template/template.ts';
 import {
-  broken,
   checkJwtAuthorizers,
   checkRouteAuth,
   checkScopes,
   definedScopes,
-  propertiesOf,
   publicRoutes,
-  ROOT,
   routesOf,
-} from './rules.ts';
+} from './route-auth-rules.ts';
+import { broken, propertiesOf, ROOT } from './rules.ts';
 
 const template = loadTemplate(resolve(ROOT, 'template.yaml'));
 

@@ -17,7 +17,9 @@ import {
   missingFolderEvents,
   webSocketFunctionsOf,
 } from './events.ts';
-import { ROOT, type Route, routesOf, type SqsEventSource, sqsEventSourcesOf } from './rules.ts';
+import { type SqsEventSource, sqsEventSourcesOf } from './queue-rules.ts';
+import { type Route, routesOf } from './route-auth-rules.ts';
+import { ROOT } from './rules.ts';
 
 /**
  * The schemas each handler validates its input with. A new route with a body or path parameters needs an

@@ -7,7 +7,8 @@ import {
   type JsonObject,
   type Template,
 } from '../../offline/template/template.ts';
-import { ROOT, type WebSocketRoute, webSocketRoutesOf } from './rules.ts';
+import { ROOT } from './rules.ts';
+import { type WebSocketRoute, webSocketRoutesOf } from './websocket-rules.ts';
 
 /**
  * The sample events' rules that the template's features share: how a non-HTTP function's event is named, and what

@@ -9,23 +9,16 @@ import { httpApiDefinitions } from '../../offline/template/http-api-definition.t
 import { createResolver } from '../../offline/template/resolver.ts';
 import { restApiDefinitions } from '../../offline/template/rest-api-definition.ts';
 import { functionsOf, parseTemplate, type Template } from '../../offline/template/template.ts';
-import {
-  checkAlarmActions,
-  checkAlarmCoverage,
-  checkDashboards,
-  checkLogs,
-  checkMetricReferences,
-  checkTracing,
-} from './operations.ts';
-import {
-  checkFunctionSettings,
-  checkLeastPrivilege,
-  checkOutputs,
-  checkRouteAuth,
-  checkStartApiOrder,
-  ROOT,
-  resourcesInDocumentOrder,
-} from './rules.ts';
+import { checkAlarmActions, checkAlarmCoverage } from './alarm-rules.ts';
+import { checkDashboards } from './dashboard-rules.ts';
+import { checkFunctionSettings } from './function-rules.ts';
+import { checkLeastPrivilege } from './iam-rules.ts';
+import { checkLogs, checkTracing } from './logs-and-tracing-rules.ts';
+import { checkMetricReferences } from './metric-reference-rules.ts';
+import { checkOutputs } from './output-rules.ts';
+import { checkRouteAuth } from './route-auth-rules.ts';
+import { ROOT } from './rules.ts';
+import { checkStartApiOrder, resourcesInDocumentOrder } from './start-api-rules.ts';
 import { withoutResources } from './template-text.ts';
 
 /**

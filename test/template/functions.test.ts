@@ -6,16 +6,8 @@ import {
   loadTemplate,
   type Template,
 } from '../../offline/template/template.ts';
-import {
-  broken,
-  checkFunctionSettings,
-  checkSystemLogLevel,
-  effectiveProperties,
-  propertiesOf,
-  ROOT,
-  runtimeMajor,
-  runtimesOf,
-} from './rules.ts';
+import { checkFunctionSettings, checkSystemLogLevel, runtimeMajor, runtimesOf } from './function-rules.ts';
+import { broken, effectiveProperties, propertiesOf, ROOT } from './rules.ts';
 
 const template = loadTemplate(resolve(ROOT, 'template.yaml'));
 

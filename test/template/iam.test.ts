@@ -4,15 +4,12 @@ import { functionsOf, type JsonObject, loadTemplate } from '../../offline/templa
 import {
   apiDefinitionsOf,
   apiGatewayAssumedRoles,
-  broken,
   checkApiGatewayRoleTrust,
   checkIamWildcards,
   checkLeastPrivilege,
-  policiesOf,
-  propertiesOf,
-  ROOT,
   tableAccess,
-} from './rules.ts';
+} from './iam-rules.ts';
+import { broken, policiesOf, propertiesOf, ROOT } from './rules.ts';
 
 const template = loadTemplate(resolve(ROOT, 'template.yaml'));
 

@@ -2,19 +2,17 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type JsonObject, loadTemplate, type Template } from '../../offline/template/template.ts';
 import {
-  alarmsOf,
-  type BrokenCase,
   checkAlarmActions,
   checkAlarmCoverage,
   checkAlarmTopics,
   checkAuthorizerErrorAlarms,
-  checkDashboards,
-  checkLogs,
-  checkMetricReferences,
-  checkTracing,
   plainAuthorizerErrorsCase,
-} from './operations.ts';
-import { broken, propertiesOf, ROOT } from './rules.ts';
+} from './alarm-rules.ts';
+import { checkDashboards } from './dashboard-rules.ts';
+import { checkLogs, checkTracing } from './logs-and-tracing-rules.ts';
+import { checkMetricReferences } from './metric-reference-rules.ts';
+import { alarmsOf } from './metrics.ts';
+import { type BrokenCase, broken, propertiesOf, ROOT } from './rules.ts';
 
 const template = loadTemplate(resolve(ROOT, 'template.yaml'));
 

@@ -1,17 +1,10 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type JsonObject, loadTemplate, type Template } from '../../offline/template/template.ts';
-import {
-  broken,
-  checkLeastPrivilege,
-  checkOutputs,
-  checkQueues,
-  checkSqsEventSources,
-  policiesOf,
-  propertiesOf,
-  ROOT,
-  sqsEventSourcesOf,
-} from './rules.ts';
+import { checkLeastPrivilege } from './iam-rules.ts';
+import { checkOutputs } from './output-rules.ts';
+import { checkQueues, checkSqsEventSources, sqsEventSourcesOf } from './queue-rules.ts';
+import { broken, policiesOf, propertiesOf, ROOT } from './rules.ts';
 
 const template = loadTemplate(resolve(ROOT, 'template.yaml'));
 

@@ -2,16 +2,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type JsonObject, parseTemplate } from '../../offline/template/template.ts';
-import {
-  broken,
-  checkCors,
-  checkOutputs,
-  checkStartApiOrder,
-  checkTables,
-  propertiesOf,
-  ROOT,
-  resourcesInDocumentOrder,
-} from './rules.ts';
+import { checkCors } from './cors-rules.ts';
+import { checkOutputs } from './output-rules.ts';
+import { broken, propertiesOf, ROOT } from './rules.ts';
+import { checkStartApiOrder, resourcesInDocumentOrder } from './start-api-rules.ts';
+import { checkTables } from './table-rules.ts';
 
 const text = readFileSync(resolve(ROOT, 'template.yaml'), 'utf8');
 const template = parseTemplate(text);

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type JsonObject, loadTemplate } from '../../offline/template/template.ts';
-import { broken, checkRestAccessLogVariables, checkRestDeployments, propertiesOf, ROOT } from './rules.ts';
+import { checkRestAccessLogVariables, checkRestDeployments } from './rest-api-rules.ts';
+import { broken, propertiesOf, ROOT } from './rules.ts';
 
 const template = loadTemplate(resolve(ROOT, 'template.yaml'));
 

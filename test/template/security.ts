@@ -3,7 +3,8 @@ import type { Json, JsonObject, Template } from '../../offline/template/template
 /**
  * The edge and key rules: WAF in front of every REST API stage (behind a parameter), TLS 1.2 or newer on every
  * custom domain, and KMS key policies no wider than AWS's required form. Tables, queues, CORS and function
- * policies have their rules in rules.ts; the alarm topic's key in operations.ts.
+ * policies have their rules in table-rules.ts, queue-rules.ts, cors-rules.ts and iam-rules.ts; the alarm topic's
+ * key in alarm-rules.ts.
  */
 
 const isObject = (value: Json | undefined): value is JsonObject =>

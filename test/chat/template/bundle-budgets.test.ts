@@ -3,7 +3,8 @@ import { describe, expect, test } from 'vitest';
 import { budgetOf } from '../../../offline/bench/bundle-sizes.ts';
 import { loadTemplate } from '../../../offline/template/template.ts';
 import { bundledSizes } from '../../template/bundles.ts';
-import { ROOT, webSocketFunctions } from '../../template/rules.ts';
+import { ROOT } from '../../template/rules.ts';
+import { webSocketFunctions } from '../../template/websocket-rules.ts';
 
 const template = loadTemplate(resolve(ROOT, 'template.yaml'));
 

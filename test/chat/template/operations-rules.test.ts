@@ -2,13 +2,12 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type JsonObject, loadTemplate, type Template } from '../../../offline/template/template.ts';
 import {
-  type BrokenCase,
   checkAlarmCoverage,
-  checkLogs,
   checkWebSocketErrorRates,
   plainAuthorizerErrorsCase,
-} from '../../template/operations.ts';
-import { broken, propertiesOf, ROOT } from '../../template/rules.ts';
+} from '../../template/alarm-rules.ts';
+import { checkLogs } from '../../template/logs-and-tracing-rules.ts';
+import { type BrokenCase, broken, propertiesOf, ROOT } from '../../template/rules.ts';
 
 const template = loadTemplate(resolve(ROOT, 'template.yaml'));
 

@@ -2,23 +2,19 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type JsonObject, parseTemplate, type Template } from '../../../offline/template/template.ts';
+import { checkOutputs } from '../../template/output-rules.ts';
+import { broken, policiesOf, propertiesOf, ROOT } from '../../template/rules.ts';
+import { checkStartApiOrder, resourcesInDocumentOrder } from '../../template/start-api-rules.ts';
+import { checkTables } from '../../template/table-rules.ts';
 import {
-  broken,
   checkManageConnections,
-  checkOutputs,
-  checkStartApiOrder,
-  checkTables,
   checkWebSocketPermissions,
   checkWebSocketRoutes,
   checkWebSocketStages,
-  policiesOf,
-  propertiesOf,
-  ROOT,
-  resourcesInDocumentOrder,
   webSocketApisOf,
   webSocketFunctions,
   webSocketRoutesOf,
-} from '../../template/rules.ts';
+} from '../../template/websocket-rules.ts';
 
 const text = readFileSync(resolve(ROOT, 'template.yaml'), 'utf8');
 const template = parseTemplate(text);

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { BROADCAST_CONCURRENCY } from '../../functions/chat/broadcast.ts';
 import { parseParameterOverrides, parseToml, type TomlTable } from '../../test/template/toml.ts';
 import { sqsEventsOf } from '../runtime/event-sources.ts';
 import { httpApiDefinitions } from '../template/http-api-definition.ts';
@@ -43,8 +42,13 @@ export interface Assumptions {
   handlerMs: number;
   /** One DynamoDB call from Lambda in the same region, SDK included. */
   dynamoDbRoundTripMs: number;
-  /** One round of @connections posts (BROADCAST_CONCURRENCY of them in flight). */
+  /** One round of @connections posts (`postsInFlight` of them at once). */
   connectionsPostMs: number;
+  /**
+   * The @connections posts a broadcast keeps in flight: the chat's BROADCAST_CONCURRENCY
+   * (functions/chat/broadcast.ts; cost.test.ts checks the two agree while the template has the chat).
+   */
+  postsInFlight: number;
   /** Share of invocations that start a new execution environment. */
   coldStartShare: number;
   /** INIT phase of a cold start, billed since 1 August 2025. */
@@ -64,6 +68,7 @@ export const ASSUMPTIONS: Assumptions = {
   handlerMs: 5,
   dynamoDbRoundTripMs: 6,
   connectionsPostMs: 20,
+  postsInFlight: 50,
   coldStartShare: 0.01,
   initMs: 300,
   tracedShare: 0.05,
@@ -210,6 +215,11 @@ class TemplateReader {
     throw new Error(`No function of the template consumes ${queue}`);
   }
 
+  /** Whether the template has a WebSocket API: only then are WebSocket routes priced. */
+  hasWebSocketApi(): boolean {
+    return webSocketApiDefinitions(this.resolver).length > 0;
+  }
+
   webSocketRoute(routeKey: string): { functionName: string; authorizer: string | undefined } {
     const route = webSocketApiDefinitions(this.resolver)
       .flatMap((api) => api.routes)
@@ -232,6 +242,8 @@ class TemplateReader {
 
 export interface CostModel {
   routes: RouteCost[];
+  /** Whether the template has a WebSocket API, and so WebSocket rows (the README's chat can be removed). */
+  webSocket: boolean;
   /** The REST stage's cache cluster, billed per hour whatever the traffic. */
   cacheCluster: { sizeGb: string; hourly: Price } | undefined;
   /** What a Lambda with the Globals settings would add in front of a direct integration, per request. */
@@ -358,53 +370,57 @@ export function costModel(
     ],
   });
 
-  // WebSocket
-  const send = reader.webSocketRoute('sendmessage').functionName;
-  for (const members of a.roomSizes) {
-    const messages = members + 2;
-    routes.push({
-      route: `WebSocket \`sendmessage\` to a room of ${members} → ${send}`,
-      charges: [
-        charge(
-          'API Gateway',
-          `${messages} messages (1 in, ${members} to members, 1 receipt)`,
-          messages,
-          prices.webSocketMessage,
-        ),
-        reader.lambda(send, {
-          dynamoDbCalls: 2,
-          postRounds: Math.ceil(members / BROADCAST_CONCURRENCY) + 1,
-        }),
-        dynamoDbCharge(0, consistentItem + readUnits(members * a.roomIndexItemBytes, false), prices),
-        traced(1),
-      ],
-    });
+  // WebSocket, when the template has a WebSocket API (the starter's chat)
+  const webSocket = reader.hasWebSocketApi();
+  if (webSocket) {
+    const send = reader.webSocketRoute('sendmessage').functionName;
+    for (const members of a.roomSizes) {
+      const messages = members + 2;
+      routes.push({
+        route: `WebSocket \`sendmessage\` to a room of ${members} → ${send}`,
+        charges: [
+          charge(
+            'API Gateway',
+            `${messages} messages (1 in, ${members} to members, 1 receipt)`,
+            messages,
+            prices.webSocketMessage,
+          ),
+          reader.lambda(send, {
+            dynamoDbCalls: 2,
+            postRounds: Math.ceil(members / a.postsInFlight) + 1,
+          }),
+          dynamoDbCharge(0, consistentItem + readUnits(members * a.roomIndexItemBytes, false), prices),
+          traced(1),
+        ],
+      });
+    }
+    const connect = reader.webSocketRoute('$connect');
+    // No tracing header comes from a WebSocket API: each function samples its own invocations.
+    const invoked = [
+      ...(connect.authorizer ? [reader.lambda(connect.authorizer, { dynamoDbCalls: 0 })] : []),
+      reader.lambda(connect.functionName, { dynamoDbCalls: 1 }),
+    ];
+    const handshake: Charge[] = [
+      ...invoked,
+      dynamoDbCharge(
+        writeUnits(template, reader.table(connect.functionName, 'CONNECTIONS_TABLE'), CONNECTION_ITEM),
+        0,
+        prices,
+      ),
+      traced(invoked.length, `${formatNumber(a.tracedShare * 100)} % of invocations traced`),
+    ];
+    routes.push(
+      { route: 'WebSocket handshake (`$connect` and its authoriser)', charges: handshake },
+      {
+        route: 'WebSocket connection open for an hour',
+        charges: [charge('API Gateway', '60 connection minutes', 60, prices.webSocketConnectionMinute)],
+      },
+    );
   }
-  const connect = reader.webSocketRoute('$connect');
-  // No tracing header comes from a WebSocket API: each function samples its own invocations.
-  const invoked = [
-    ...(connect.authorizer ? [reader.lambda(connect.authorizer, { dynamoDbCalls: 0 })] : []),
-    reader.lambda(connect.functionName, { dynamoDbCalls: 1 }),
-  ];
-  const handshake: Charge[] = [
-    ...invoked,
-    dynamoDbCharge(
-      writeUnits(template, reader.table(connect.functionName, 'CONNECTIONS_TABLE'), CONNECTION_ITEM),
-      0,
-      prices,
-    ),
-    traced(invoked.length, `${formatNumber(a.tracedShare * 100)} % of invocations traced`),
-  ];
-  routes.push(
-    { route: 'WebSocket handshake (`$connect` and its authoriser)', charges: handshake },
-    {
-      route: 'WebSocket connection open for an hour',
-      charges: [charge('API Gateway', '60 connection minutes', 60, prices.webSocketConnectionMinute)],
-    },
-  );
 
   return {
     routes,
+    webSocket,
     cacheCluster,
     lambdaInFront: reader.globalsLambda({ dynamoDbCalls: 1 }),
     idempotencyUsd: a.idempotencyKeySent

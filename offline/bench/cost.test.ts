@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { functionsOf, type JsonObject, loadTemplate, type Template } from '../template/template.ts';
-import { currentCostSection, README_PATH, withCostSection } from './cost.ts';
+import { webSocketApiIdsOf } from '../template/websocket-api-definition.ts';
+import { costSection, currentCostSection, README_PATH, withCostSection } from './cost.ts';
 import {
   type Charge,
   lambdaCharge,
@@ -10,11 +11,15 @@ import {
   readUnits,
   writeUnits,
 } from './cost-charges.ts';
-import { type CostModel, costModel, prodParameters } from './cost-model.ts';
+import { ASSUMPTIONS, type CostModel, costModel, prodParameters } from './cost-model.ts';
 import { PRICES, type Prices } from './cost-prices.ts';
 
 const template = loadTemplate();
 const parameters = prodParameters();
+// The starter's chat is its only WebSocket API; the README's "Remove the WebSocket chat" takes it out.
+const HAS_WEBSOCKET_API = webSocketApiIdsOf(template).length > 0;
+/** The module whose BROADCAST_CONCURRENCY ASSUMPTIONS.postsInFlight follows; a variable, so no import fails without it. */
+const BROADCAST_MODULE = '../../functions/chat/broadcast.ts';
 
 const routeOf = (model: CostModel, prefix: string): RouteCost => {
   const route = model.routes.find((candidate) => candidate.route.startsWith(prefix));
@@ -93,9 +98,9 @@ describe('cost model of template.yaml', () => {
         'GetOrderFunction',
         'GetProductFunction',
         'ProcessPartnerOrdersFunction',
-        'ChatSendMessageFunction',
-        'ChatAuthorizerFunction',
-        'ChatConnectFunction',
+        ...(HAS_WEBSOCKET_API
+          ? ['ChatSendMessageFunction', 'ChatAuthorizerFunction', 'ChatConnectFunction']
+          : []),
       ]),
     );
     for (const usage of priced) {
@@ -164,11 +169,64 @@ describe('cost model of template.yaml', () => {
   });
 });
 
+describe('cost model of a WebSocket API', () => {
+  /** The template with every AWS::ApiGatewayV2 resource taken out (its functions left in). */
+  const withoutWebSocketApis = (from: Template): Template => {
+    const copy = structuredClone(from);
+    for (const [logicalId, resource] of Object.entries(copy.Resources))
+      if (resource.Type.startsWith('AWS::ApiGatewayV2::')) delete copy.Resources[logicalId];
+    return copy;
+  };
+
+  // The chat's rows are the starter's; without the chat the template has none to price.
+  it.runIf(HAS_WEBSOCKET_API)(
+    "prices the chat: sendmessage per room size, the handshake, an hour's connection",
+    () => {
+      const model = costModel(template, parameters);
+      expect(model.webSocket).toBe(true);
+      expect(model.routes.filter((row) => row.route.startsWith('WebSocket')).map((row) => row.route)).toEqual(
+        [
+          'WebSocket `sendmessage` to a room of 10 → ChatSendMessageFunction',
+          'WebSocket `sendmessage` to a room of 100 → ChatSendMessageFunction',
+          'WebSocket handshake (`$connect` and its authoriser)',
+          'WebSocket connection open for an hour',
+        ],
+      );
+      expect(
+        lambdaOf(routeOf(model, 'WebSocket handshake')).map((charge) => charge.lambda?.functionName),
+      ).toEqual(['ChatAuthorizerFunction', 'ChatConnectFunction']);
+      const section = costSection(model);
+      expect(section).toContain('per round of `@connections` posts');
+      expect(section).toContain('per million WebSocket messages');
+    },
+  );
+
+  it.runIf(HAS_WEBSOCKET_API)('assumes as many posts in flight as the chat’s broadcast keeps', async () => {
+    const { BROADCAST_CONCURRENCY } = (await import(BROADCAST_MODULE)) as { BROADCAST_CONCURRENCY: number };
+    expect(ASSUMPTIONS.postsInFlight).toBe(BROADCAST_CONCURRENCY);
+  });
+
+  it('prices no WebSocket row, price or assumption when the template has no WebSocket API', () => {
+    const model = costModel(withoutWebSocketApis(template), parameters);
+    expect(model.webSocket).toBe(false);
+    expect(model.routes.filter((row) => row.route.startsWith('WebSocket'))).toEqual([]);
+    // Every other row is priced as before.
+    const others = costModel(template, parameters).routes.filter((row) => !row.route.startsWith('WebSocket'));
+    expect(model.routes).toEqual(others);
+    const section = costSection(model);
+    expect(section).not.toMatch(/WebSocket|@connections|byRoom|functions\/chat/);
+    expect(section).toContain('(orders update `byCustomer`: 2 WRU).');
+  });
+});
+
 describe('README cost section', () => {
   const readme = readFileSync(README_PATH, 'utf8');
 
   it('is what npm run cost generates (npm run cost -- --write)', () => {
-    expect(withCostSection(readme, currentCostSection())).toBe(readme);
+    expect(
+      withCostSection(readme, currentCostSection()),
+      "README.md's cost section is stale: npm run cost -- --write regenerates it",
+    ).toBe(readme);
   });
 
   it('is found stale when a figure in it changes', () => {

@@ -12,7 +12,9 @@ import type { LogSink } from '../runtime/lambda.ts';
 import { LOCAL_CREDENTIALS } from '../services/credentials.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../services/dynamodb.ts';
 import { seedTables } from '../services/seed.ts';
-import type { JsonObject } from '../template/template.ts';
+import { createResolver } from '../template/resolver.ts';
+import { type JsonObject, loadTemplate, type Template } from '../template/template.ts';
+import { type WebSocketApiConfig, webSocketApiDefinitions } from '../template/websocket-api-definition.ts';
 
 /**
  * What the load and fault scenarios share: an OfflineCloud of its own for each, on loopback, with the real parts
@@ -239,7 +241,31 @@ export function sortedKeys(value: unknown): unknown {
   );
 }
 
+/**
+ * `overrides` less those of parameters the template does not declare (the cloud refuses those): a benchmark
+ * lifts the limits the template has, whichever of the starter's features a forker has removed.
+ */
+export function declaredParameters(
+  overrides: Record<string, string>,
+  template: Template = loadTemplate(),
+): Record<string, string> {
+  return Object.fromEntries(Object.entries(overrides).filter(([name]) => template.Parameters?.[name]));
+}
+
 // ------------------------------------------------------------------------------ WebSocket
+
+/** The routes the WebSocket scenarios send (the starter's chat protocol, functions/chat/). */
+export const ROOM_ROUTES = ['joinroom', 'sendmessage'];
+
+/**
+ * The template's first WebSocket API (the one the scenarios connect to) when it has ROOM_ROUTES; undefined
+ * otherwise (no WebSocket API, as after the README's "Remove the WebSocket chat"), and the scenarios are skipped.
+ */
+export function roomApiOf(template: Template = loadTemplate()): WebSocketApiConfig | undefined {
+  const [api] = webSocketApiDefinitions(createResolver(template, undefined));
+  const routes = new Set(api?.routes.map((route) => route.routeKey));
+  return ROOM_ROUTES.every((routeKey) => routes.has(routeKey)) ? api : undefined;
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: frames are checked field by field
 export type Frame = any;

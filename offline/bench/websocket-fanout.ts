@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { spawnDev } from '../cli/dev-process.ts';
 import { DEV_SIGNING_KEY_FILE, loadOrCreateSigningKey, signToken } from '../services/issuer.ts';
+import { declaredParameters, ROOM_ROUTES, roomApiOf } from './load-and-faults.ts';
 
 /**
  * `npm run bench:websocket`: broadcast fan-out offline. `npm run dev` runs in its own process (as for a user);
@@ -22,15 +23,22 @@ interface Member {
   ): Promise<Record<string, unknown>>;
 }
 
+// Nothing to measure without a WebSocket API that speaks the chat's protocol (the README can remove the chat).
+if (!roomApiOf()) {
+  process.stdout.write(
+    `Broadcast fan-out skipped: the template has no WebSocket API with the routes ${ROOM_ROUTES.join(', ')}\n`,
+  );
+  process.exit(0);
+}
+
 const stateDir = await mkdtemp(join(tmpdir(), 'bench-ws-'));
 const key = await loadOrCreateSigningKey(join(stateDir, DEV_SIGNING_KEY_FILE));
 // Lift the stage throttles: the benchmark measures fan-out, not the template's rate limits.
+const lifted = declaredParameters({ ChatRateLimit: '1000000', ChatBurstLimit: '1000000' });
 const dev = spawnDev(
   stateDir,
-  ['--no-seed', '--parameter', 'ChatRateLimit=1000000', '--parameter', 'ChatBurstLimit=1000000'],
-  {
-    stderr: 'inherit',
-  },
+  ['--no-seed', ...Object.entries(lifted).flatMap(([name, value]) => ['--parameter', `${name}=${value}`])],
+  { stderr: 'inherit' },
 );
 process.on('exit', () => dev.child.kill('SIGINT'));
 await dev.ready();

@@ -9,6 +9,8 @@ import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, expect, test } from 'vitest';
 import type { StackInfo } from '../cloud.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../services/dynamodb.ts';
+import { loadTemplate } from '../template/template.ts';
+import { webSocketApiIdsOf } from '../template/websocket-api-definition.ts';
 import { type DevProcess, descendantsOf, spawnDev, survivorsOf } from './dev-process.ts';
 import { freePort, PortInUseError } from './ports.ts';
 import { isRunning, listenerOf, processInfo } from './processes.ts';
@@ -17,6 +19,8 @@ import { isRunning, listenerOf, processInfo } from './processes.ts';
 // close its stdin. Each test checks what it says, how it exits, and that none of its processes is left.
 
 const run = promisify(execFile);
+/** The template's WebSocket API (the starter's chat, ChatApi), if it still has one. */
+const [WEBSOCKET_API] = webSocketApiIdsOf(loadTemplate());
 const stateDirs: string[] = [];
 /** Every dev process a test started, killed if a failed test left it running. */
 const devPids: number[] = [];
@@ -87,8 +91,13 @@ test('a second npm run dev names each taken port, its holder and the flag, start
   expect(second.errors().trim().split('\n')).toEqual([
     `port ${port.http} (HTTP API HttpApi) is in use by ${holder}. Stop it, or pass --http-port <another port>.`,
     `port ${port.rest} (REST API PartnerApi) is in use by ${holder}. Stop it, or pass --rest-port <another port>.`,
-    `port ${port.websocket} (WebSocket API ChatApi) is in use by ${holder}. Stop it, or pass --websocket-port <another port>.`,
-    `port ${port.chat} (chat page) is in use by ${holder}. Stop it, or pass --chat-port <another port>.`,
+    // A WebSocket API and its chat page only while the template has one.
+    ...(WEBSOCKET_API
+      ? [
+          `port ${port.websocket} (WebSocket API ${WEBSOCKET_API}) is in use by ${holder}. Stop it, or pass --websocket-port <another port>.`,
+          `port ${port.chat} (chat page) is in use by ${holder}. Stop it, or pass --chat-port <another port>.`,
+        ]
+      : []),
     `port ${port.issuer} (JWT issuer) is in use by ${holder}. Stop it, or pass --issuer-port <another port>.`,
     `port ${port.dynamodb} (DynamoDB Local) is in use by the DynamoDB Local (pid ${family.jvm}) of ${holder}. Stop it, or pass --dynamodb-port <another port>.`,
     `port ${port.sqs} (SQS emulator) is in use by ${holder}. Stop it, or pass --sqs-port <another port>.`,

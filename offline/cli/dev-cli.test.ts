@@ -6,9 +6,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
+import { loadTemplate } from '../template/template.ts';
+import { webSocketApiIdsOf } from '../template/websocket-api-definition.ts';
 import { type DevProcess, spawnDev } from './dev-process.ts';
 
 const run = promisify(execFile);
+// The starter's chat is its only WebSocket API; the README's "Remove the WebSocket chat" takes it out.
+const HAS_WEBSOCKET_API = webSocketApiIdsOf(loadTemplate()).length > 0;
 let stateDir: string;
 let dev: DevProcess;
 
@@ -27,12 +31,19 @@ afterAll(async () => {
 async function readStack() {
   const stack = await dev.stack();
   const httpApi = stack.httpApis.HttpApi;
+  if (!httpApi) throw new Error(`stack.json lacks HttpApi:\n${JSON.stringify(stack, null, 2)}`);
+  return { stack, httpApi };
+}
+
+/** stack.json's chat entries, for the tests that run while the template has the chat. */
+async function readChat() {
+  const stack = await dev.stack();
   const chatApi = stack.webSocketApis?.ChatApi;
   const chatPage = stack.chatPage;
-  if (!httpApi || !chatApi || !chatPage) {
-    throw new Error(`stack.json lacks HttpApi, ChatApi or chatPage:\n${JSON.stringify(stack, null, 2)}`);
+  if (!chatApi || !chatPage) {
+    throw new Error(`stack.json lacks ChatApi or chatPage:\n${JSON.stringify(stack, null, 2)}`);
   }
-  return { stack, httpApi, chatApi, chatPage };
+  return { chatApi, chatPage };
 }
 
 /** `npm run token -- <args>` against this dev process's signing key. */
@@ -53,7 +64,8 @@ test('npm run dev prints every route with its authorisation and writes .local/st
     OrdersTable: 'OrdersTable',
     ProductsTable: 'ProductsTable',
     IdempotencyTable: 'IdempotencyTable',
-    ConnectionsTable: 'ConnectionsTable',
+    // The chat's table goes with the chat.
+    ...(HAS_WEBSOCKET_API ? { ConnectionsTable: 'ConnectionsTable' } : {}),
   });
   expect(stack.dynamodb.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect(stack.sqs.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -158,50 +170,60 @@ test('npm run token says in one line what is wrong with its options', async () =
   });
 });
 
-test('the summary lists the WebSocket API, its routes and authoriser; stack.json has its URLs', async () => {
-  const { chatApi, chatPage } = await readStack();
-  expect(chatApi.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/dev$/);
-  expect(chatApi.connectionsEndpoint).toBe(`${chatApi.url.replace(/^ws:/, 'http:')}/@connections`);
-  expect(chatApi.routes).toEqual([
-    '$connect',
-    '$disconnect',
-    'joinroom',
-    'leaveroom',
-    'sendmessage',
-    '$default',
-  ]);
-  expect(dev.output()).toContain(
-    `ChatApi\x1b[0m  ${chatApi.url}  (@connections ${chatApi.connectionsEndpoint})`,
-  );
-  expect(dev.output()).toMatch(
-    /\$connect\s+→ ChatConnectFunction\s+authoriser ChatAuthorizer → ChatAuthorizerFunction \(querystring\.token\)/,
-  );
-  expect(dev.output()).toContain(`npx wscat -c "${chatApi.url}?token=$(npm run -s token -- --sub alice)"`);
-  expect(chatPage).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-  expect(await (await fetch(chatPage)).text()).toContain('<title>Support chat (offline)</title>');
-});
+// The chat's tests run while the template has it (the README's "Remove the WebSocket chat" takes it out).
+test.runIf(HAS_WEBSOCKET_API)(
+  'the summary lists the WebSocket API, its routes and authoriser; stack.json has its URLs',
+  async () => {
+    const { chatApi, chatPage } = await readChat();
+    expect(chatApi.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/dev$/);
+    expect(chatApi.connectionsEndpoint).toBe(`${chatApi.url.replace(/^ws:/, 'http:')}/@connections`);
+    expect(chatApi.routes).toEqual([
+      '$connect',
+      '$disconnect',
+      'joinroom',
+      'leaveroom',
+      'sendmessage',
+      '$default',
+    ]);
+    expect(dev.output()).toContain(
+      `ChatApi\x1b[0m  ${chatApi.url}  (@connections ${chatApi.connectionsEndpoint})`,
+    );
+    expect(dev.output()).toMatch(
+      /\$connect\s+→ ChatConnectFunction\s+authoriser ChatAuthorizer → ChatAuthorizerFunction \(querystring\.token\)/,
+    );
+    expect(dev.output()).toContain(`npx wscat -c "${chatApi.url}?token=$(npm run -s token -- --sub alice)"`);
+    expect(chatPage).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(await (await fetch(chatPage)).text()).toContain('<title>Support chat (offline)</title>');
+  },
+);
 
-test('a token from npm run token opens a chat connection (the wscat recipe); none is a 401', async () => {
-  const jwt = await token('--sub', 'alice');
-  const { url } = (await readStack()).chatApi;
-  const socket = new WebSocket(`${url}?token=${jwt}`);
-  await once(socket, 'open');
-  socket.send(JSON.stringify({ action: 'joinroom', roomId: 'general' }));
-  const [frame] = await once(socket, 'message');
-  expect(JSON.parse(String(frame))).toEqual({ type: 'joined', roomId: 'general' });
-  socket.close();
+test.runIf(HAS_WEBSOCKET_API)(
+  'a token from npm run token opens a chat connection (the wscat recipe); none is a 401',
+  async () => {
+    const jwt = await token('--sub', 'alice');
+    const { url } = (await readChat()).chatApi;
+    const socket = new WebSocket(`${url}?token=${jwt}`);
+    await once(socket, 'open');
+    socket.send(JSON.stringify({ action: 'joinroom', roomId: 'general' }));
+    const [frame] = await once(socket, 'message');
+    expect(JSON.parse(String(frame))).toEqual({ type: 'joined', roomId: 'general' });
+    socket.close();
 
-  const refused = new WebSocket(url);
-  refused.on('error', () => undefined);
-  const [, response] = await once(refused, 'unexpected-response');
-  expect(response.statusCode).toBe(401);
-});
+    const refused = new WebSocket(url);
+    refused.on('error', () => undefined);
+    const [, response] = await once(refused, 'unexpected-response');
+    expect(response.statusCode).toBe(401);
+  },
+);
 
-test('Ctrl-C stops the HTTP API, the WebSocket API, the chat page and DynamoDB Local', async () => {
-  const { stack, httpApi, chatApi, chatPage } = await readStack();
+test('Ctrl-C stops the HTTP API, DynamoDB Local and, with the chat, the WebSocket API and the chat page', async () => {
+  const { stack, httpApi } = await readStack();
+  const chat = HAS_WEBSOCKET_API ? await readChat() : undefined;
   expect(await dev.stop()).toBe(0);
   await expect(fetch(`${httpApi.url}/me`)).rejects.toThrow();
   await expect(fetch(stack.dynamodb.endpoint)).rejects.toThrow();
-  await expect(fetch(chatApi.url.replace(/^ws:/, 'http:'))).rejects.toThrow();
-  await expect(fetch(chatPage)).rejects.toThrow();
+  if (chat) {
+    await expect(fetch(chat.chatApi.url.replace(/^ws:/, 'http:'))).rejects.toThrow();
+    await expect(fetch(chat.chatPage)).rejects.toThrow();
+  }
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { createResolver } from './resolver.ts';
 import { loadTemplate, parseTemplate, UnsupportedTemplateError } from './template.ts';
-import { webSocketApiDefinitions } from './websocket-api-definition.ts';
+import { webSocketApiDefinitions, webSocketApiIdsOf } from './websocket-api-definition.ts';
 
 /** A small WebSocket API in the shape of the chat one: authorised $connect, $disconnect, one action, $default. */
 const TEMPLATE = `
@@ -240,32 +240,52 @@ describe('webSocketApiDefinitions', () => {
   });
 });
 
+describe('webSocketApiIdsOf', () => {
+  test('names the WebSocket APIs as declared, not an HTTP one', () => {
+    const template = parseTemplate(TEMPLATE);
+    template.Resources.Http = { Type: 'AWS::ApiGatewayV2::Api', Properties: { ProtocolType: 'HTTP' } };
+    expect(webSocketApiIdsOf(template)).toEqual(['Api']);
+    delete template.Resources.Api;
+    expect(webSocketApiIdsOf(template)).toEqual([]);
+  });
+});
+
+// The starter's chat is its only WebSocket API; the README's "Remove the WebSocket chat" takes it out.
+const HAS_WEBSOCKET_API = webSocketApiIdsOf(loadTemplate()).length > 0;
+
 describe('webSocketApiDefinitions of template.yaml', () => {
-  test('the chat API: six routes, $connect behind the query-string token authoriser, the stage throttle', () => {
-    const [chat, ...others] = webSocketApiDefinitions(createResolver(loadTemplate(), undefined));
-    expect(others).toEqual([]);
-    expect(chat).toMatchObject({
-      logicalId: 'ChatApi',
-      apiId: 'chatapi',
-      stage: 'dev',
-      routeSelectionPath: ['action'],
-    });
-    expect(
-      chat?.routes.map((route) => [
-        route.routeKey,
-        route.functionName,
-        route.authorizer?.functionName ?? null,
-      ]),
-    ).toEqual([
-      ['$connect', 'ChatConnectFunction', 'ChatAuthorizerFunction'],
-      ['$disconnect', 'ChatDisconnectFunction', null],
-      ['joinroom', 'ChatJoinRoomFunction', null],
-      ['leaveroom', 'ChatLeaveRoomFunction', null],
-      ['sendmessage', 'ChatSendMessageFunction', null],
-      ['$default', 'ChatDefaultFunction', null],
-    ]);
-    expect(chat?.routes[0]?.authorizer?.identitySource).toEqual([{ in: 'querystring', name: 'token' }]);
-    for (const route of chat?.routes ?? [])
-      expect(route.throttle).toEqual({ rate: expect.any(Number), burst: expect.any(Number) });
+  test.runIf(HAS_WEBSOCKET_API)(
+    'the chat API: six routes, $connect behind the query-string token authoriser, the stage throttle',
+    () => {
+      const [chat, ...others] = webSocketApiDefinitions(createResolver(loadTemplate(), undefined));
+      expect(others).toEqual([]);
+      expect(chat).toMatchObject({
+        logicalId: 'ChatApi',
+        apiId: 'chatapi',
+        stage: 'dev',
+        routeSelectionPath: ['action'],
+      });
+      expect(
+        chat?.routes.map((route) => [
+          route.routeKey,
+          route.functionName,
+          route.authorizer?.functionName ?? null,
+        ]),
+      ).toEqual([
+        ['$connect', 'ChatConnectFunction', 'ChatAuthorizerFunction'],
+        ['$disconnect', 'ChatDisconnectFunction', null],
+        ['joinroom', 'ChatJoinRoomFunction', null],
+        ['leaveroom', 'ChatLeaveRoomFunction', null],
+        ['sendmessage', 'ChatSendMessageFunction', null],
+        ['$default', 'ChatDefaultFunction', null],
+      ]);
+      expect(chat?.routes[0]?.authorizer?.identitySource).toEqual([{ in: 'querystring', name: 'token' }]);
+      for (const route of chat?.routes ?? [])
+        expect(route.throttle).toEqual({ rate: expect.any(Number), burst: expect.any(Number) });
+    },
+  );
+
+  test.skipIf(HAS_WEBSOCKET_API)('without the chat: no WebSocket API, and nothing refused', () => {
+    expect(webSocketApiDefinitions(createResolver(loadTemplate(), undefined))).toEqual([]);
   });
 });

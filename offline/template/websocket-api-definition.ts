@@ -1,4 +1,10 @@
-import { type Json, type JsonObject, type Resolver, UnsupportedTemplateError } from './template.ts';
+import {
+  type Json,
+  type JsonObject,
+  type Resolver,
+  type Template,
+  UnsupportedTemplateError,
+} from './template.ts';
 
 export interface WebSocketIdentitySource {
   in: 'header' | 'querystring';
@@ -292,4 +298,17 @@ export function webSocketApiDefinitions(resolver: Resolver): WebSocketApiConfig[
         }),
     };
   });
+}
+
+/**
+ * The logical ids of the template's WebSocket APIs as declared (AWS::ApiGatewayV2::Api with ProtocolType
+ * WEBSOCKET), read without resolving anything: what a test checks before it expects one.
+ */
+export function webSocketApiIdsOf(template: Template): string[] {
+  return Object.entries(template.Resources)
+    .filter(
+      ([, resource]) =>
+        resource.Type === 'AWS::ApiGatewayV2::Api' && resource.Properties?.ProtocolType === 'WEBSOCKET',
+    )
+    .map(([logicalId]) => logicalId);
 }

@@ -7,9 +7,11 @@ import { type LambdaConfig, LocalLambda } from '../../runtime/lambda.ts';
 import { createSigningKey, type LocalIssuer, signToken, startIssuer } from '../../services/issuer.ts';
 
 /**
- * The chat authoriser verifies tokens with aws-jwt-verify's CognitoJwtVerifier, which fetches
+ * A Lambda authoriser that verifies tokens with aws-jwt-verify's CognitoJwtVerifier (as the starter's chat
+ * $connect and partner authorisers do) fetches
  * https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json with node:https. Inside a Lambda
- * worker that URL is answered by the local issuer, with no change to the handler.
+ * worker that URL is answered by the local issuer, with no change to the handler. The handler is this file's
+ * own, so the test does not depend on the chat (which the README's "Remove the WebSocket chat" deletes).
  */
 const POOL = 'us-east-1_ChatPool';
 const ISSUER = `https://cognito-idp.us-east-1.amazonaws.com/${POOL}`;

@@ -84,9 +84,9 @@ describe('the partner token authoriser', () => {
     ['a bearer that is not a JWT', async () => 'Bearer not-a-jwt', /3 parts/],
     ['an expired token', async () => `Bearer ${await partnerToken({ expiresIn: -60 })}`, /expired/i],
     [
-      "a user's token of the web app client",
+      "a user's token of another app client of the pool (the web app's)",
       async () =>
-        `Bearer ${await signToken(key, { issuer: ISSUER, clientId: requireEnv('USER_POOL_CLIENT_ID'), sub: 'user-alice', scopes: [ORDERS_READ_SCOPE] })}`,
+        `Bearer ${await signToken(key, { issuer: ISSUER, clientId: 'web-app-client', sub: 'user-alice', scopes: [ORDERS_READ_SCOPE] })}`,
       /Client ID not allowed/,
     ],
     [

@@ -320,6 +320,7 @@ describe('README recipes, applied to a copy of the repository', () => {
       'events/chat-*.json',
       '# >>> chat',
       'samconfig.toml',
+      'npm run cost -- --write',
     ]) {
       expect(section, `the recipe names ${place}`).toContain(place);
     }

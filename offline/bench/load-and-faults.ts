@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
@@ -11,7 +10,7 @@ import { type CloudOptions, OfflineCloud } from '../cloud.ts';
 import type { LogSink } from '../runtime/lambda.ts';
 import { LOCAL_CREDENTIALS } from '../services/credentials.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../services/dynamodb.ts';
-import { seedTables } from '../services/seed.ts';
+import { seedItemsOf, seedTables } from '../services/seed.ts';
 import { createResolver } from '../template/resolver.ts';
 import { type JsonObject, loadTemplate, type Template } from '../template/template.ts';
 import { type WebSocketApiConfig, webSocketApiDefinitions } from '../template/websocket-api-definition.ts';
@@ -24,7 +23,6 @@ import { type WebSocketApiConfig, webSocketApiDefinitions } from '../template/we
  * `npm run bench:faults` (large counts, figures). Plain TypeScript that Node runs directly.
  */
 
-const SEED_FILE = fileURLToPath(new URL('../services/seed.json', import.meta.url));
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface TestCloud {
@@ -42,7 +40,7 @@ export interface TestCloud {
 
 /**
  * A whole offline cloud for one test file or benchmark: free ports, a scratch build folder, the sample
- * products of offline/services/seed.json; DynamoDB Local persisted in that folder when `persistent` (so that a restart
+ * products of the template (Metadata.OfflineSeed); DynamoDB Local persisted in that folder when `persistent` (so that a restart
  * keeps the data, as DynamoDB itself does through an outage), and reached by the functions through a
  * DynamoDbProxy when `dynamoDbProxy`.
  */
@@ -92,7 +90,7 @@ export async function startTestCloud(
     throw error;
   });
   const { dynamodb, proxy } = await started;
-  await seedTables(cloud.dynamodb.client, cloud.resolver, SEED_FILE);
+  await seedTables(cloud.dynamodb.client, cloud.resolver);
   const documents = DynamoDBDocumentClient.from(
     new DynamoDBClient({
       endpoint: dynamodb.endpoint,
@@ -174,14 +172,12 @@ async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProxy> {
   return proxy;
 }
 
-/** The first product of offline/services/seed.json: what the scenarios order, with the price the orders must carry. */
+/** The first sample product of the template: what the scenarios order, with the price the orders must carry. */
 export async function seededProduct(): Promise<{ productId: string; name: string; price: Money }> {
-  const seed = JSON.parse(await readFile(SEED_FILE, 'utf8')) as {
-    ProductsTable: { productId: string; name: string; price: Money }[];
-  };
-  const [product] = seed.ProductsTable;
-  if (!product) throw new Error(`${SEED_FILE} has no product`);
-  return product;
+  const resolver = createResolver(loadTemplate(), undefined);
+  const [product] = seedItemsOf(resolver).ProductsTable ?? [];
+  if (!product) throw new Error('template.yaml: ProductsTable has no Metadata.OfflineSeed item');
+  return product as unknown as { productId: string; name: string; price: Money };
 }
 
 interface Money {

@@ -208,7 +208,7 @@ test('piped into head, it keeps serving once head has gone, and Ctrl-C still sto
     descendantsOf(shell.pid as number).find((pid) => processInfo(pid)?.commandLine.includes(command));
   await eventually(() => headOutput.split('\n').length > 3 && underShell('head -n 3') === undefined, 60_000);
   expect(headOutput.split('\n').slice(0, 3)).toEqual([
-    'Seeded 3 items from offline/services/seed.json',
+    'Seeded 3 sample items (Metadata.OfflineSeed in template.yaml)',
     expect.stringMatching(/HttpApi.+ http:\/\/127\.0\.0\.1:\d+$/),
     expect.stringMatching(/^ {2}GET {4}\/me/),
   ]);

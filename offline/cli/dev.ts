@@ -31,7 +31,7 @@ API (with its API keys and usage plans) and every WebSocket API (with its @conne
   --state-dir <dir>    where the database, bundles, signing key and stack.json live (default .local)
   --fresh              start with an empty database (deletes <state-dir>/dynamodb)
   --no-watch           do not reload on changes to functions/ and template.yaml
-  --no-seed            do not put offline/services/seed.json into the tables
+  --no-seed            do not put the tables' sample items (Metadata.OfflineSeed) into them
 `;
 
 const { values } = parseArgs({
@@ -249,12 +249,9 @@ const cloud = await OfflineCloud.start({
 startedParts.cloud = cloud;
 
 if (values.seed) {
-  const written = await seedTables(
-    cloud.dynamodb.client,
-    cloud.resolver,
-    resolve('offline/services/seed.json'),
-  );
-  if (written > 0) process.stdout.write(`Seeded ${written} items from offline/services/seed.json\n`);
+  const written = await seedTables(cloud.dynamodb.client, cloud.resolver);
+  if (written > 0)
+    process.stdout.write(`Seeded ${written} sample items (Metadata.OfflineSeed in template.yaml)\n`);
 }
 
 const [chatApi] = cloud.webSocketApis.values();

@@ -1,24 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { Resolver } from '../template/template.ts';
+import type { JsonObject, Resolver } from '../template/template.ts';
 
 /**
- * Puts the sample items of `seed.json` (by table logical id) into DynamoDB Local, never overwriting an item
- * that already exists, so a persisted dev database keeps its changes across restarts.
+ * Puts each table's sample items (`Metadata.OfflineSeed` in its block of template.yaml, so that they go with the
+ * table) into DynamoDB Local, never overwriting an item that already exists, so a persisted dev database keeps
+ * its changes across restarts.
  */
-export async function seedTables(
-  client: DynamoDBClient,
-  resolver: Resolver,
-  seedFile: string,
-): Promise<number> {
-  const seed = JSON.parse(readFileSync(seedFile, 'utf8')) as Record<string, Record<string, unknown>[]>;
+export async function seedTables(client: DynamoDBClient, resolver: Resolver): Promise<number> {
   const documents = DynamoDBDocumentClient.from(client);
   let written = 0;
-  for (const [logicalId, items] of Object.entries(seed)) {
-    if (resolver.template.Resources[logicalId]?.Type !== 'AWS::DynamoDB::Table') {
-      throw new Error(`${seedFile}: ${logicalId} is not a DynamoDB table in the template`);
-    }
+  for (const [logicalId, items] of Object.entries(seedItemsOf(resolver))) {
     const definition = resolver.template.Resources[logicalId]?.Properties?.KeySchema as {
       AttributeName: string;
     }[];
@@ -41,4 +33,23 @@ export async function seedTables(
     }
   }
   return written;
+}
+
+/** The sample items of each table of the template that has them, by logical id. */
+export function seedItemsOf(resolver: Resolver): Record<string, JsonObject[]> {
+  const seeds: Record<string, JsonObject[]> = {};
+  for (const [logicalId, resource] of Object.entries(resolver.template.Resources)) {
+    const items = resource.Metadata?.OfflineSeed;
+    if (items === undefined || !resolver.exists(logicalId)) continue;
+    const where = `Resources.${logicalId}.Metadata.OfflineSeed`;
+    if (resource.Type !== 'AWS::DynamoDB::Table')
+      throw new Error(`${where}: only a DynamoDB table has seed items`);
+    if (
+      !Array.isArray(items) ||
+      items.some((item) => item === null || typeof item !== 'object' || Array.isArray(item))
+    )
+      throw new Error(`${where}: must be a list of items`);
+    seeds[logicalId] = items as JsonObject[];
+  }
+  return seeds;
 }

@@ -34,7 +34,7 @@ export interface BatchAttempts {
 
 /**
  * Sends a batch (BatchGetItem's keys, BatchWriteItem's requests), then again whatever part of it DynamoDB left
- * unprocessed, with exponential backoff (50, 100, 200 ms …), until nothing is left; after `attempts` sends it
+ * unprocessed, with exponential backoff (100, 200, 400 ms …), until nothing is left; after `attempts` sends it
  * gives up with an error rather than loop forever. `send` answers the part left unprocessed.
  */
 export async function sendUntilProcessed<Request>(

@@ -1,26 +1,17 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, test } from 'vitest';
 import { OfflineCloud } from '../../offline/cloud.ts';
 import { LOCAL_CREDENTIALS } from '../../offline/services/credentials.ts';
 import { signToken } from '../../offline/services/issuer.ts';
-import { loadTemplate, type Template } from '../../offline/template/template.ts';
-import { checkAlarmActions, checkAlarmCoverage } from '../template/alarm-rules.ts';
-import { checkDashboards } from '../template/dashboard-rules.ts';
-import { checkFunctionSettings } from '../template/function-rules.ts';
-import { apiDefinitionsOf, checkLeastPrivilege } from '../template/iam-rules.ts';
-import { checkLogs, checkTracing } from '../template/logs-and-tracing-rules.ts';
-import { checkMetricReferences } from '../template/metric-reference-rules.ts';
-import { checkOutputs } from '../template/output-rules.ts';
-import { checkRouteAuth } from '../template/route-auth-rules.ts';
+import { loadTemplate, parseTemplate, type Template } from '../../offline/template/template.ts';
+import { cfnLintFindings, wholeTemplateViolations } from '../template/copy-checks.ts';
+import { apiDefinitionsOf } from '../template/iam-rules.ts';
 import { ROOT } from '../template/rules.ts';
-import { checkStartApiOrder, resourcesInDocumentOrder } from '../template/start-api-rules.ts';
 import {
   appendToSection,
   insertAfterResources,
@@ -87,31 +78,15 @@ const renamed = (text: string, replacements: [string, string][]) =>
     return result.replaceAll(old, replacement);
   }, text);
 
-/** Every template rule that reads only the template and the copy's files. */
+/** Every whole-template rule on the copy, reading its own functions/ and openapi/. */
 function violations(dir: string): string[] {
-  const template: Template = loadTemplate(join(dir, 'template.yaml'));
+  const text = read(dir, 'template.yaml');
+  const template: Template = parseTemplate(text);
   apiDefinitionsOf(template, dir);
-  return [
-    ...checkAlarmCoverage(template),
-    ...checkAlarmActions(template),
-    ...checkMetricReferences(template, dir),
-    ...checkDashboards(template, dir),
-    ...checkLogs(template),
-    ...checkTracing(template),
-    ...checkFunctionSettings(template, dir),
-    ...checkLeastPrivilege(template),
-    ...checkRouteAuth(template),
-    ...checkOutputs(template),
-    ...checkStartApiOrder(resourcesInDocumentOrder(read(dir, 'template.yaml'))),
-  ];
+  return wholeTemplateViolations(template, text, dir);
 }
 
-async function cfnLint(dir: string): Promise<string> {
-  return promisify(execFile)('cfn-lint', [join(dir, 'template.yaml')]).then(
-    () => '',
-    (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
-  );
-}
+const cfnLint = (dir: string) => cfnLintFindings([join(dir, 'template.yaml')]);
 
 async function withCloud(dir: string, use: (cloud: OfflineCloud) => Promise<void>): Promise<void> {
   const buildDir = mkdtempSync(join(tmpdir(), 'recipe-build-'));

@@ -1,24 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from 'vitest';
 import { isMap, parseDocument } from 'yaml';
 import { httpApiDefinitions } from '../../offline/template/http-api-definition.ts';
 import { createResolver } from '../../offline/template/resolver.ts';
 import { restApiDefinitions } from '../../offline/template/rest-api-definition.ts';
-import { functionsOf, parseTemplate, type Template } from '../../offline/template/template.ts';
-import { checkAlarmActions, checkAlarmCoverage } from './alarm-rules.ts';
+import { functionsOf, parseTemplate } from '../../offline/template/template.ts';
+import { cfnLintFindings, wholeTemplateViolations } from './copy-checks.ts';
 import { checkDashboards } from './dashboard-rules.ts';
-import { checkFunctionSettings } from './function-rules.ts';
-import { checkLeastPrivilege } from './iam-rules.ts';
-import { checkLogs, checkTracing } from './logs-and-tracing-rules.ts';
-import { checkMetricReferences } from './metric-reference-rules.ts';
-import { checkOutputs } from './output-rules.ts';
-import { checkRouteAuth } from './route-auth-rules.ts';
 import { ROOT } from './rules.ts';
-import { checkStartApiOrder, resourcesInDocumentOrder } from './start-api-rules.ts';
 import { withoutResources } from './template-text.ts';
 
 /**
@@ -72,20 +63,6 @@ function openapiWithout(fn: string): string {
 /** The name the resources of a function's block start with: its permission is `<name>Permission`. */
 const blockPrefix = (fn: string) => fn.replace(/Function$/, '');
 
-const RULES: [string, (copy: Template, copyText: string) => string[]][] = [
-  ['alarm coverage', (copy) => checkAlarmCoverage(copy)],
-  ['alarm actions', (copy) => checkAlarmActions(copy)],
-  ['metric references', (copy) => checkMetricReferences(copy)],
-  ['dashboard', (copy) => checkDashboards(copy)],
-  ['logs', (copy) => checkLogs(copy)],
-  ['tracing', (copy) => checkTracing(copy)],
-  ['function settings', (copy) => checkFunctionSettings(copy)],
-  ['least privilege', (copy) => checkLeastPrivilege(copy)],
-  ['route auth', (copy) => checkRouteAuth(copy)],
-  ['outputs', (copy) => checkOutputs(copy)],
-  ['start-api order', (_, copyText) => checkStartApiOrder(resourcesInDocumentOrder(copyText))],
-];
-
 const workDir = mkdtempSync(join(tmpdir(), 'function-blocks-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
@@ -114,7 +91,7 @@ describe("deleting one example function's block", () => {
     const copy = parseTemplate(copyText);
     expect(Object.keys(copy.Resources).filter((id) => id.startsWith(blockPrefix(fn)))).toEqual([]);
     expect(Object.keys(copy.Resources).length).toBeGreaterThan(Object.keys(template.Resources).length - 8);
-    for (const [rule, check] of RULES) expect(check(copy, copyText), rule).toEqual([]);
+    expect(wholeTemplateViolations(copy, copyText)).toEqual([]);
     const resolver = createResolver(copy, undefined);
     // What the offline cloud binds when it creates each queue, which the SQS integration's URI names.
     for (const [queue, resource] of Object.entries(copy.Resources)) {
@@ -134,10 +111,7 @@ describe("deleting one example function's block", () => {
 
   test('cfn-lint accepts every copy', { timeout: 300_000 }, async () => {
     const files = routeFunctions.map((fn) => join(copyWithout(fn), 'template.yaml'));
-    const lint = await promisify(execFile)('cfn-lint', files).then(
-      () => '',
-      (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
-    );
+    const lint = await cfnLintFindings(files);
     expect(lint).toBe('');
   });
 

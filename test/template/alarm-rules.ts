@@ -1,5 +1,6 @@
 import type { Json, JsonObject, Resource, Template } from '../../offline/template/template.ts';
 import { functionsOf } from '../../offline/template/template.ts';
+import { webSocketApiIdsOf } from '../../offline/template/websocket-api-definition.ts';
 import { apiDefinitionsOf } from './iam-rules.ts';
 import type { Reference } from './metrics.ts';
 import {
@@ -11,7 +12,7 @@ import {
   subText,
 } from './metrics.ts';
 import { asList, type BrokenCase, effectiveProperties, isObject, propertiesOf } from './rules.ts';
-import { webSocketApisOf, webSocketRoutesOf } from './websocket-rules.ts';
+import { webSocketRoutesOf } from './websocket-rules.ts';
 
 /** The alarm rules: what each resource is alarmed on, how rates and authorisers' errors count, who is told. */
 
@@ -115,7 +116,7 @@ const nameOf = (reference: Reference | undefined) =>
 export function checkWebSocketErrorRates(template: Template): string[] {
   const violations: string[] = [];
   const routes = webSocketRoutesOf(template);
-  for (const api of webSocketApisOf(template)) {
+  for (const api of webSocketApiIdsOf(template)) {
     const routeFunctions = new Set(
       routes.flatMap((route) => (route.api === api && route.fn ? [route.fn] : [])),
     );

@@ -1,8 +1,8 @@
 import type { Json, Template } from '../../offline/template/template.ts';
+import { webSocketApiIdsOf } from '../../offline/template/websocket-api-definition.ts';
 import { SQS_QUEUE } from './queue-rules.ts';
 import { routeAuthorizer, routesOf } from './route-auth-rules.ts';
 import { isObject, referencedNames, refOf, resourcesOfType } from './rules.ts';
-import { webSocketApisOf } from './websocket-rules.ts';
 
 /** The rule over the stack's outputs: what a client or an operator needs to find. */
 
@@ -41,7 +41,7 @@ export function checkOutputs(template: Template): string[] {
     has((value) => refOf(value) === queue, `the URL of the queue ${queue}`);
   }
   const subText = (value: Json | undefined) => String(isObject(value) ? value['Fn::Sub'] : '');
-  for (const api of webSocketApisOf(template)) {
+  for (const api of webSocketApiIdsOf(template)) {
     has(
       (value) => refersTo(value, api) && subText(value).startsWith('wss://'),
       `the WebSocket URL (wss://) of ${api}`,

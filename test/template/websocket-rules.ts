@@ -1,5 +1,6 @@
 import type { FunctionDefinition, Json, JsonObject, Template } from '../../offline/template/template.ts';
 import { functionsOf } from '../../offline/template/template.ts';
+import { webSocketApiIdsOf } from '../../offline/template/websocket-api-definition.ts';
 import { asList, isObject, policiesOf, refOf, resourcesOfType } from './rules.ts';
 
 /** The rules over the WebSocket APIs: routes, authoriser, permissions, connections, stages. */
@@ -21,11 +22,6 @@ export interface WebSocketRoute {
 const LAMBDA_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda::Function']);
 
 /** The WebSocket APIs of the template (AWS::ApiGatewayV2::Api with ProtocolType WEBSOCKET). */
-export const webSocketApisOf = (template: Template): string[] =>
-  resourcesOfType(template, 'AWS::ApiGatewayV2::Api').filter(
-    (id) => template.Resources[id]?.Properties?.ProtocolType === 'WEBSOCKET',
-  );
-
 // An API Gateway → Lambda invocation URI, as Fn::Sub text: `${Fn.Arn}` names the function.
 const INVOCATION_URI =
   /^arn:(?:\$\{AWS::Partition\}|aws):apigateway:\$\{AWS::Region\}:lambda:path\/2015-03-31\/functions\/\$\{(\w+)\.Arn\}\/invocations$/;
@@ -49,7 +45,7 @@ function targetIntegration(target: Json | undefined): string | undefined {
 }
 
 export function webSocketRoutesOf(template: Template): WebSocketRoute[] {
-  const apis = new Set(webSocketApisOf(template));
+  const apis = new Set(webSocketApiIdsOf(template));
   return resourcesOfType(template, 'AWS::ApiGatewayV2::Route').flatMap((logicalId) => {
     const properties = template.Resources[logicalId]?.Properties ?? {};
     const api = refOf(properties.ApiId);
@@ -72,7 +68,7 @@ export function webSocketRoutesOf(template: Template): WebSocketRoute[] {
 
 /** The functions API Gateway invokes for a WebSocket API: route integrations and authorisers. */
 export function webSocketInvocations(template: Template): { api: string; fn: string; via: string }[] {
-  const apis = new Set(webSocketApisOf(template));
+  const apis = new Set(webSocketApiIdsOf(template));
   const invocations = webSocketRoutesOf(template).flatMap((route) =>
     route.fn ? [{ api: route.api, fn: route.fn, via: route.logicalId }] : [],
   );
@@ -94,7 +90,7 @@ export function webSocketFunctions(template: Template): FunctionDefinition[] {
 export function checkWebSocketRoutes(template: Template): string[] {
   const violations: string[] = [];
   const routes = webSocketRoutesOf(template);
-  for (const api of webSocketApisOf(template)) {
+  for (const api of webSocketApiIdsOf(template)) {
     const properties = template.Resources[api]?.Properties ?? {};
     if (typeof properties.RouteSelectionExpression !== 'string') {
       violations.push(`${api}: has no RouteSelectionExpression`);
@@ -239,7 +235,7 @@ const CONNECTIONS_ARN = /^\$\{(\w+)\}\/([^/*]+)\/(POST|GET|DELETE)\/@connections
  */
 export function checkManageConnections(template: Template): string[] {
   const violations: string[] = [];
-  const apis = new Set(webSocketApisOf(template));
+  const apis = new Set(webSocketApiIdsOf(template));
   const routeFunctions = webSocketRoutesOf(template);
   for (const { owner, statement } of policiesOf(template).statements) {
     const actions = asList(statement.Action).map(String);
@@ -267,7 +263,7 @@ export function checkManageConnections(template: Template): string[] {
 export function checkWebSocketStages(template: Template): string[] {
   const violations: string[] = [];
   const stages = resourcesOfType(template, 'AWS::ApiGatewayV2::Stage');
-  for (const api of webSocketApisOf(template)) {
+  for (const api of webSocketApiIdsOf(template)) {
     const own = stages.filter((id) => refOf(template.Resources[id]?.Properties?.ApiId) === api);
     if (own.length === 0) violations.push(`${api}: has no AWS::ApiGatewayV2::Stage`);
     for (const stage of own) {

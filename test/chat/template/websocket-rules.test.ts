@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type JsonObject, parseTemplate, type Template } from '../../../offline/template/template.ts';
+import { webSocketApiIdsOf } from '../../../offline/template/websocket-api-definition.ts';
 import { checkOutputs } from '../../template/output-rules.ts';
 import { broken, policiesOf, propertiesOf, ROOT } from '../../template/rules.ts';
 import { checkStartApiOrder, resourcesInDocumentOrder } from '../../template/start-api-rules.ts';
@@ -11,7 +12,6 @@ import {
   checkWebSocketPermissions,
   checkWebSocketRoutes,
   checkWebSocketStages,
-  webSocketApisOf,
   webSocketFunctions,
   webSocketRoutesOf,
 } from '../../template/websocket-rules.ts';
@@ -21,7 +21,7 @@ const template = parseTemplate(text);
 
 describe('the WebSocket chat API', () => {
   it('is found, with its routes, their functions and its authoriser', () => {
-    expect(webSocketApisOf(template)).toEqual(['ChatApi']);
+    expect(webSocketApiIdsOf(template)).toEqual(['ChatApi']);
     expect(
       Object.fromEntries(webSocketRoutesOf(template).map((route) => [route.routeKey, route.fn])),
     ).toEqual({
